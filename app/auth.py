@@ -1,0 +1,192 @@
+"""Who is asking and may they: passwords, server-side sessions, API tokens, login throttling, role checks."""
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select, update
+
+from app.db import db, utcnow
+from app.errors import DomainError, Forbidden
+from app.extensions import login_manager
+from app.models import ROLES, ApiToken, LoginAttempt, User, UserSession
+
+# Argon2id; argon2-cffi's defaults (m=64 MiB, t=3, p=4) exceed OWASP's minimum (m=19 MiB, t=2, p=1).
+_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 8
+
+
+class LoginRefused(DomainError):
+    status = 401
+    code = "login_refused"
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    code = "too_many_attempts"
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            _("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            fields={"password": [_("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]},
+        )
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return True
+
+
+def create_user(username: str, full_name: str, role: str, password: str) -> User:
+    if role not in ROLES:
+        raise DomainError(_("Unknown role."), fields={"role": [_("One of: %(r)s", r=", ".join(ROLES))]})
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise DomainError(_("That username is taken."), fields={"username": [_("Already taken.")]})
+    user = User(username=username, full_name=full_name, role=role, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _recent_failures(column, value: str | None, since: datetime) -> int:
+    if value is None:
+        return 0
+    stmt = select(func.count()).select_from(LoginAttempt).where(column == value, LoginAttempt.attempted_at >= since)
+    return db.session.scalar(stmt) or 0
+
+
+def authenticate(username: str, password: str, remote_addr: str | None) -> User:
+    """Check a password, refusing guessers; the same message for a bad user and a bad password."""
+    cfg = current_app.config
+    since = utcnow() - cfg["LOGIN_FAILURE_WINDOW"]
+    if (
+        _recent_failures(LoginAttempt.username, username, since) >= cfg["LOGIN_MAX_FAILURES_PER_USER"]
+        or _recent_failures(LoginAttempt.remote_addr, remote_addr, since) >= cfg["LOGIN_MAX_FAILURES_PER_IP"]
+    ):
+        raise TooManyAttempts(_("Too many failed logins. Wait 15 minutes and try again."))
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active or not check_password(user, password):
+        db.session.add(LoginAttempt(username=username, remote_addr=remote_addr, attempted_at=utcnow()))
+        db.session.flush()
+        raise LoginRefused(_("Wrong username or password."))
+    return user
+
+
+def start_session(user: User, remote_addr: str | None) -> UserSession:
+    """Open a new server-side session with a fresh random id (never reuse the pre-login one)."""
+    now = utcnow()
+    row = UserSession(
+        id=secrets.token_urlsafe(32), user_id=user.id, created_at=now, last_seen_at=now, remote_addr=remote_addr
+    )
+    db.session.add(row)
+    db.session.flush()
+    user.current_session_id = row.id
+    return row
+
+
+def end_session(session_id: str) -> None:
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def end_all_sessions(user_id: int) -> None:
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def set_active(user: User, active: bool) -> None:
+    """Enable or disable a user; disabling ends every session and token at once."""
+    user.is_active = active
+    if not active:
+        end_all_sessions(user.id)
+        db.session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    db.session.flush()
+
+
+def issue_api_token(user: User, name: str) -> str:
+    """Make a token for an integration; the plain token is shown once and only its hash is kept."""
+    token = "lmb_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, name=name, token_hash=_sha256(token)))
+    db.session.flush()
+    return token
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@login_manager.user_loader
+def load_user_from_session(session_id: str) -> User | None:
+    row = db.session.get(UserSession, session_id)
+    if row is None or row.ended_at is not None or not row.user.is_active:
+        return None
+    now = utcnow()
+    cfg = current_app.config
+    if now - row.created_at > cfg["PERMANENT_SESSION_LIFETIME"] or now - row.last_seen_at > cfg["SESSION_IDLE_TIMEOUT"]:
+        row.ended_at = now
+        return None
+    if (now - row.last_seen_at).total_seconds() > 60:  # one write a minute at most
+        row.last_seen_at = now
+    row.user.current_session_id = row.id
+    return row.user
+
+
+@login_manager.request_loader
+def load_user_from_token(req) -> User | None:
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(header[7:].strip())))
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    return token.user
+
+
+def uses_bearer_token() -> bool:
+    return request.headers.get("Authorization", "").startswith("Bearer ")
+
+
+def roles_required(*roles: str) -> Callable:
+    """Let in only signed-in users with one of these roles (admin is always let in)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                current_app.logger.warning(
+                    "Refused %s %s to %s (%s)", request.method, request.path, current_user.username, current_user.role
+                )
+                raise Forbidden(_("Your role may not do this."))
+            return view(*args, **kwargs)
+
+        wrapper.allowed_roles = roles  # read by the role-matrix test
+        return wrapper
+
+    return decorator

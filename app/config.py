@@ -1,0 +1,123 @@
+"""Configuration classes: development (embedded defaults), testing, production (strict)."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+class Config:
+    """Settings shared by every environment; each value can be overridden from the environment."""
+
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL: str | None = None
+    # True runs RQ jobs in a thread over fakeredis, so the quick start needs no Redis.
+    JOBS_IN_PROCESS = False
+
+    # Sessions: HttpOnly, SameSite, short-lived; the session row on the server is the real authority.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_IDLE_TIMEOUT = timedelta(hours=2)
+    LOGIN_MAX_FAILURES_PER_USER = 5
+    LOGIN_MAX_FAILURES_PER_IP = 20
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+
+    WTF_CSRF_CHECK_DEFAULT = False  # checked in a before_request hook that exempts bearer-token API calls
+    WTF_CSRF_TIME_LIMIT = None
+
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Makassar"  # WITA: Balikpapan
+    LANGUAGES = ("id", "en")
+
+    # Business settings; the later issues add more (zone, ceilings, caps).
+    ADJUSTMENT_APPROVAL_THRESHOLD = 500_000  # rupiah of stock value; above it a manager must approve
+    SCAN_TERMINATOR = "Enter"
+    IDEMPOTENCY_KEY_TTL = timedelta(days=30)
+
+    API_TITLE = "Lumbung API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "/api/swagger-ui/"  # served from the swagger-ui-bundle package, no CDN
+    API_SPEC_OPTIONS = {
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+            }
+        },
+        "security": [{"bearer": []}, {"session": []}],
+    }
+    PAGE_SIZE = 50
+
+    @classmethod
+    def from_environment(cls) -> dict:
+        """Values the environment sets at app creation (never read at import time)."""
+        env = {
+            "SECRET_KEY": os.environ.get("SECRET_KEY"),
+            "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL"),
+            "REDIS_URL": os.environ.get("REDIS_URL"),
+        }
+        values = {k: v for k, v in env.items() if v}
+        if values.get("REDIS_URL"):
+            values["JOBS_IN_PROCESS"] = False
+        return values
+
+    @classmethod
+    def validate(cls, config: dict) -> None:
+        """Refuse to start with settings that would be unsafe in this environment."""
+
+
+class DevelopmentConfig(Config):
+    """The quick start: an SQLite file under instance/ and jobs run in-process."""
+
+    DEBUG = False
+    SECRET_KEY = "dev-only-not-secret"
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'lumbung.sqlite3'}"
+    JOBS_IN_PROCESS = True
+    SESSION_COOKIE_SECURE = False  # http://127.0.0.1 has no TLS
+
+
+class TestingConfig(Config):
+    """The test suite: in-memory SQLite unless a test database URL is given."""
+
+    TESTING = True
+    SECRET_KEY = "testing"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    JOBS_IN_PROCESS = True
+    SESSION_COOKIE_SECURE = False
+    WTF_CSRF_ENABLED = True
+
+    @classmethod
+    def from_environment(cls) -> dict:
+        return {}  # tests pass their database and Redis explicitly (tests/conftest.py)
+
+
+class ProductionConfig(Config):
+    """PostgreSQL, Redis and RQ workers; every secret comes from the environment."""
+
+    DEBUG = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+
+    @classmethod
+    def validate(cls, config: dict) -> None:
+        names = {"SECRET_KEY": "SECRET_KEY", "SQLALCHEMY_DATABASE_URI": "DATABASE_URL", "REDIS_URL": "REDIS_URL"}
+        missing = [env for key, env in names.items() if not config.get(key)]
+        if missing:
+            raise RuntimeError(f"Production needs these environment variables: {', '.join(missing)}")
+        if not config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            raise RuntimeError("Production needs DATABASE_URL to be PostgreSQL (postgresql+psycopg://...)")
+        if len(config["SECRET_KEY"]) < 32:
+            raise RuntimeError("SECRET_KEY must be at least 32 random characters")
+        if config.get("DEBUG") or os.environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes"):
+            raise RuntimeError("Debug mode must never be on in production")
+
+
+CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}

@@ -1,0 +1,65 @@
+"""The database handle, the declarative base and the column types every package uses."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints so Alembic migrations are stable on PostgreSQL and SQLite alike.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+# Money is whole rupiah; quantities are exact decimals (3 places covers grams of rice).
+Money = BigInteger
+QTY_SCALE = 3
+
+
+def Qty() -> Numeric:  # noqa: N802 - reads as a type in column definitions
+    return Numeric(14, QTY_SCALE, asdecimal=True)
+
+
+def Rate() -> Numeric:  # noqa: N802 - a unit cost per base unit may have fractions of a rupiah
+    return Numeric(18, 4, asdecimal=True)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp; SQLite hands back naive values, so they are read as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; use app.db.utcnow()")
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+ZERO = Decimal("0")
+__all__ = ["db", "Base", "Money", "Qty", "Rate", "UTCDateTime", "utcnow", "TimestampMixin", "ZERO", "Integer"]

@@ -1,0 +1,100 @@
+"""Errors as values a person can act on: application/problem+json for the API, a page for screens."""
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    """A business rule said no; the message is shown to the user as is."""
+
+    status = 409
+    code = "conflict"
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "validation_failed"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def problem(status: int, title: str, detail: str | None = None, **members: Any):
+    """Build an RFC 9457 problem response."""
+    body = {"type": f"/problems/{members.pop('code', status)}", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update({k: v for k, v in members.items() if v not in (None, {}, [])})
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    return response
+
+
+def _field_errors(error: HTTPException) -> dict[str, list[str]]:
+    """Flatten webargs' {location: {field: [messages]}} to {field: [messages]}."""
+    messages = (getattr(error, "data", None) or {}).get("messages", {})
+    flat: dict[str, list[str]] = {}
+    for location_messages in messages.values():
+        if isinstance(location_messages, dict):
+            for field, msgs in location_messages.items():
+                flat[field] = msgs if isinstance(msgs, list) else [msgs]
+    return flat
+
+
+def handle_http_exception(error: HTTPException):
+    if wants_json():
+        fields = _field_errors(error)
+        detail = (getattr(error, "data", None) or {}).get("message") or error.description
+        if fields:
+            detail = _("Some fields are not valid.")
+        return problem(error.code or 500, error.name, detail, errors=fields, code=error.code)
+    return render_template("error.html", status=error.code, title=error.name, detail=error.description), (
+        error.code or 500
+    )
+
+
+def handle_domain_error(error: DomainError):
+    if wants_json():
+        return problem(error.status, error.message, error.message, errors=error.fields, code=error.code, **error.extra)
+    return render_template("error.html", status=error.status, title=error.message, detail=""), error.status
+
+
+def handle_unexpected(error: Exception):
+    # Never leak a stack trace; the log has it.
+    from flask import current_app
+
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    if wants_json():
+        return problem(500, "Internal Server Error", _("Something went wrong; nothing was saved."))
+    return render_template(
+        "error.html", status=500, title=_("Something went wrong"), detail=_("Nothing was saved. Please try again.")
+    ), 500
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,156 @@
+"""create_app(): the one place that knows every package (the roof of the house)."""
+
+import logging
+import os
+from pathlib import Path
+
+import swagger_ui_bundle
+from flask import Flask, g, has_request_context, request, send_from_directory, session
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import auth, errors, jobs
+from app.config import CONFIGS, INSTANCE_DIR
+from app.extensions import api, babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    """Build the application for 'development', 'testing' or 'production' (LUMBUNG_ENV by default)."""
+    name = config_name or os.environ.get("LUMBUNG_ENV", "development")
+    config_class = CONFIGS[name]
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), template_folder="templates", static_folder="static")
+    app.config.from_object(config_class)
+    app.config.update(config_class.from_environment())
+    app.config.update(overrides or {})
+    app.config["ENV_NAME"] = name
+    config_class.validate(app.config)
+    if name == "development":
+        INSTANCE_DIR.mkdir(exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "core.login"
+    login_manager.login_message = None
+    login_manager.unauthorized_handler(unauthorized)
+    api.init_app(app)
+    errors.init_app(app)
+    jobs.init_app(app)
+
+    _register_packages(app)
+    _register_hooks(app)
+    return app
+
+
+def _register_packages(app: Flask) -> None:
+    from app import cli as app_cli
+    from app import views as app_views
+    from inventory import api as inventory_api
+    from inventory import cli as inventory_cli
+    from inventory import views as inventory_views
+
+    app.register_blueprint(app_views.bp)
+    app.register_blueprint(inventory_views.bp)
+    app_views.register_menu(app, inventory_views.MENU, inventory_views.home_counts)
+    for blp in inventory_api.blueprints:
+        api.register_blueprint(blp)
+    app.cli.add_command(app_cli.users)
+    app.cli.add_command(app_cli.worker)
+    app.cli.add_command(inventory_cli.inventory)
+    from demo import demo_command
+
+    app.cli.add_command(demo_command)
+
+    @app.route("/api/swagger-ui/<path:filename>")
+    def swagger_ui_assets(filename: str):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    @app.context_processor
+    def layout_context():
+        return {
+            "menu": app_views.menu_for(current_user),
+            "locale": select_locale(),
+            "scan_terminator": app.config["SCAN_TERMINATOR"],
+        }
+
+    @app.template_filter("rupiah")
+    def rupiah(value) -> str:
+        return format_rupiah(value)
+
+    @app.template_filter("qty")
+    def qty(value) -> str:
+        return format_qty(value)
+
+
+def format_rupiah(value) -> str:
+    """Rp12.500: a dot for thousands, no decimals (rupiah are whole)."""
+    if value is None:
+        return ""
+    amount = int(round(value))
+    sign = "-" if amount < 0 else ""
+    return f"{sign}Rp{abs(amount):,}".replace(",", ".")
+
+
+def format_qty(value) -> str:
+    """A quantity without trailing zeros, with a decimal comma as Indonesians write it."""
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
+    return text.replace(".", ",")
+
+
+def select_locale() -> str:
+    if not has_request_context():  # CLI, jobs, services called from tests: Indonesian
+        return "id"
+    chosen = session.get("locale")
+    if chosen in ("id", "en"):
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    return "id"
+
+
+def unauthorized():
+    from flask import redirect, url_for
+
+    if errors.wants_json():
+        return errors.problem(401, _("Sign in first"), _("This needs a signed-in user or an API token."))
+    return redirect(url_for("core.login", next=request.full_path))
+
+
+def _register_hooks(app: Flask) -> None:
+    @app.before_request
+    def protect_forms():
+        # Forms and the screens' fetch() calls carry a CSRF token; integrations use a bearer token instead.
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and not auth.uses_bearer_token():
+            csrf.protect()
+
+    @app.after_request
+    def commit_or_rollback(response):
+        # One commit per request, here at the edge; services only flush.
+        if response.status_code < 400:
+            db.session.commit()
+            jobs.flush_after_commit(app)
+        else:
+            db.session.rollback()
+            g.pop("jobs_after_commit", None)
+        return response
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        )
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

@@ -1,0 +1,134 @@
+"""Idempotency-Key for every mutating POST: replay the stored response, refuse reuse and races.
+
+Contract (draft-ietf-httpapi-idempotency-key-header): the key is claimed in the same transaction as the
+effect; a replay returns the stored status and body; the same key with another payload gets 422; while the
+first request is still in flight, 409. Only successful responses (2xx, and a screen's 3xx redirect) are
+stored: a failed request commits nothing, so retrying it is simply a new attempt.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Response, make_response, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from app.db import db, utcnow
+from app.errors import DomainError
+from app.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+FORM_FIELD = "idempotency_key"  # screens put the key in a hidden field made when the form is shown
+MAX_KEY_LENGTH = 255
+
+OPENAPI_PARAMETER = {
+    "in": "header",
+    "name": HEADER,
+    "required": True,
+    "description": "A client-made unique key (a UUID) sent unchanged on every retry of this request.",
+    "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+}
+
+
+class KeyMissing(DomainError):
+    status = 400
+    code = "idempotency_key_missing"
+
+
+class KeyInFlight(DomainError):
+    status = 409
+    code = "idempotency_key_in_flight"
+
+
+class KeyReused(DomainError):
+    status = 422
+    code = "idempotency_key_reused"
+
+
+def _fingerprint() -> str:
+    if request.form:  # a screen's form: its fields, less the per-render CSRF token
+        fields = sorted((k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", FORM_FIELD))
+        canonical = json.dumps(fields).encode()
+        return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
+    raw = request.get_data(cache=True)
+    try:
+        canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = raw
+    return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
+
+
+def _claim(user_id: int, key: str) -> None:
+    """Hold the key for this transaction; a second request with it while we work gets 409."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        got = db.session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"idem:{user_id}:{key}"}
+        )
+        if not got:
+            raise KeyInFlight(_("This request is still being processed; try again in a moment."))
+
+
+def idempotent(view: Callable) -> Callable:
+    """Make a mutating endpoint safe to retry with the same Idempotency-Key."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        key = (request.headers.get(HEADER) or request.form.get(FORM_FIELD) or "").strip().strip('"')
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            raise KeyMissing(
+                _("Send a unique Idempotency-Key header (a UUID) with this request."),
+                fields={HEADER: [_("Required, at most %(n)d characters.", n=MAX_KEY_LENGTH)]},
+            )
+        fingerprint = _fingerprint()
+        _claim(current_user.id, key)
+        stored = db.session.scalar(
+            select(IdempotencyKey).where(IdempotencyKey.user_id == current_user.id, IdempotencyKey.key == key)
+        )
+        if stored is not None:
+            if stored.fingerprint != fingerprint:
+                raise KeyReused(_("This Idempotency-Key was already used for a different request."))
+            replay = Response(stored.response_body, status=stored.status_code, content_type=stored.content_type)
+            if stored.location:
+                replay.headers["Location"] = stored.location
+            replay.headers["Idempotent-Replayed"] = "true"
+            return replay
+        response = view(*args, **kwargs)
+        response = make_response(response)
+        if 200 <= response.status_code < 400:
+            db.session.add(
+                IdempotencyKey(
+                    user_id=current_user.id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status_code=response.status_code,
+                    content_type=response.content_type,
+                    location=response.headers.get("Location"),
+                    response_body=response.get_data(as_text=True),
+                    created_at=utcnow(),
+                )
+            )
+            try:
+                db.session.flush()
+            except IntegrityError as exc:  # another request won the same key (SQLite has no advisory lock)
+                raise KeyInFlight(_("This request is still being processed; try again in a moment.")) from exc
+        return response
+
+    apidoc = dict(getattr(wrapper, "_apidoc", {}))
+    manual = dict(apidoc.get("manual_doc", {}))
+    manual["parameters"] = [*manual.get("parameters", []), OPENAPI_PARAMETER]
+    apidoc["manual_doc"] = manual
+    wrapper._apidoc = apidoc
+    wrapper.idempotent = True
+    return wrapper
+
+
+def prune(older_than) -> int:
+    """Forget keys older than the retention period."""
+    cutoff = utcnow() - older_than
+    count = db.session.scalar(select(func.count()).where(IdempotencyKey.created_at < cutoff))
+    db.session.execute(IdempotencyKey.__table__.delete().where(IdempotencyKey.created_at < cutoff))
+    return count or 0

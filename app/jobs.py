@@ -1,0 +1,80 @@
+"""The job queue: RQ on Redis in production; in the quick start, RQ over fakeredis in a thread.
+
+Jobs are module-level functions taking ids; they are enqueued only after the transaction that asked for
+them has committed (enqueue_after_commit), so a worker never looks for a row that isn't there yet.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.timeouts import TimerDeathPenalty
+
+QUEUES = ("default", "reorder", "reports")
+log = logging.getLogger(__name__)
+
+
+class ThreadWorker(SimpleWorker):
+    """An RQ worker that can run in a thread: timeouts by timer, no signal handlers."""
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self) -> None:
+        pass
+
+
+def connection(app: Flask | None = None) -> Redis:
+    app = app or current_app
+    ext = app.extensions["lumbung.jobs"]
+    return ext["connection"]
+
+
+def queue(name: str = "default", app: Flask | None = None) -> Queue:
+    return Queue(name, connection=connection(app))
+
+
+def enqueue_after_commit(func: Callable, *args: Any, queue_name: str = "default", **options: Any) -> None:
+    """Enqueue a job once the current request's transaction has committed."""
+    pending = g.setdefault("jobs_after_commit", []) if has_request_context() else None
+    if pending is None:
+        queue(queue_name).enqueue(func, *args, **options)
+    else:
+        pending.append((func, args, queue_name, options))
+
+
+def flush_after_commit(app: Flask) -> None:
+    """Called by the request hook right after a successful commit."""
+    for func, args, queue_name, options in g.pop("jobs_after_commit", []):
+        try:
+            queue(queue_name, app).enqueue(func, *args, **options)
+        except Exception:  # Redis down: the outbox (where a job matters) catches up later
+            log.exception("Could not enqueue %s", getattr(func, "__name__", func))
+
+
+def _run_in_process(app: Flask, stop: threading.Event) -> None:
+    queues = [Queue(name, connection=connection(app)) for name in QUEUES]
+    while not stop.is_set():
+        with app.app_context():
+            ThreadWorker(queues, connection=connection(app)).work(
+                burst=True, with_scheduler=True, logging_level="ERROR"
+            )
+        stop.wait(0.5)
+
+
+def init_app(app: Flask) -> None:
+    if app.config["JOBS_IN_PROCESS"]:
+        import fakeredis
+
+        conn = fakeredis.FakeStrictRedis(server=fakeredis.FakeServer())
+        app.extensions["lumbung.jobs"] = {"connection": conn}
+        if not app.testing:
+            stop = threading.Event()
+            threading.Thread(target=_run_in_process, args=(app, stop), daemon=True, name="rq-inprocess").start()
+            app.extensions["lumbung.jobs"]["stop"] = stop
+            app.logger.warning("Jobs run in-process over fakeredis (no REDIS_URL): for development only.")
+    else:
+        app.extensions["lumbung.jobs"] = {"connection": Redis.from_url(app.config["REDIS_URL"])}

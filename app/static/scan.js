@@ -1,0 +1,78 @@
+// Scan fields: keep the focus where the scanner types, submit on its terminator, and offer the camera.
+(function () {
+  "use strict";
+  const terminator = document.body.dataset.scanTerminator || "Enter";
+
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+  window.lumbung = { csrfToken };
+
+  function clean(value) {
+    // Wedge scanners and camera apps add whitespace or a literal "\n"; GS (FNC1) stays, the server needs it.
+    return value.replace(/^(\s|\\n)+|(\s|\\n)+$/g, "");
+  }
+
+  function submitScan(input) {
+    input.value = clean(input.value);
+    if (!input.value) return;
+    if (input.dataset.scanAction === "append") {
+      input.dispatchEvent(new CustomEvent("scan", { detail: input.value, bubbles: true }));
+      input.value = "";
+      input.focus();
+      return;
+    }
+    if (input.form) input.form.requestSubmit();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    const input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.classList.contains("scan")) return;
+    if (event.key === terminator || event.key === "Enter") {
+      event.preventDefault();
+      submitScan(input);
+    }
+  });
+
+  function focusScan() {
+    const input = document.querySelector("input.scan[autofocus], input.scan");
+    if (input) { input.focus(); input.select(); }
+  }
+  document.addEventListener("DOMContentLoaded", focusScan);
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
+
+  // The phone's camera as a scanner, where the browser can decode barcodes.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!("BarcodeDetector" in window)) return;
+    document.querySelectorAll("input.scan").forEach(function (input) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = "📷";
+      button.title = "Camera";
+      button.className = "camera no-print";
+      input.insertAdjacentElement("afterend", button);
+      button.addEventListener("click", function () { scanWithCamera(input); });
+    });
+  });
+
+  async function scanWithCamera(input) {
+    const detector = new window.BarcodeDetector();
+    const video = document.createElement("video");
+    video.setAttribute("playsinline", "");
+    video.style.maxWidth = "100%";
+    input.insertAdjacentElement("afterend", video);
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    video.srcObject = stream;
+    await video.play();
+    const stop = function () { stream.getTracks().forEach(function (t) { t.stop(); }); video.remove(); };
+    const tick = async function () {
+      const codes = await detector.detect(video);
+      if (codes.length) { stop(); input.value = codes[0].rawValue; submitScan(input); return; }
+      requestAnimationFrame(tick);
+    };
+    tick();
+  }
+})();

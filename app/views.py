@@ -1,0 +1,94 @@
+"""The shell's screens: sign in and out, the home page of each role, the language switch."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app import auth
+from app.errors import DomainError
+
+bp = Blueprint("core", __name__, template_folder="templates")
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    endpoint: str
+    label: str  # a lazy_gettext string
+    roles: tuple[str, ...]
+    hint: str = ""
+
+
+def register_menu(app: Flask, entries: list[MenuEntry], counts: Callable[[object], dict] | None = None) -> None:
+    """Let a feature package put its screens on the menu and its counts on the home page."""
+    ext = app.extensions.setdefault("lumbung.menu", {"entries": [], "counts": []})
+    ext["entries"].extend(entries)
+    if counts:
+        ext["counts"].append(counts)
+
+
+def menu_for(user) -> list[MenuEntry]:
+    entries = current_app.extensions.get("lumbung.menu", {}).get("entries", [])
+    return [e for e in entries if user.is_authenticated and user.has_role(*e.roles)]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with a username and password."""
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        try:
+            user = auth.authenticate(username, password, request.remote_addr)
+        except DomainError as error:
+            flash(error.message, "error")
+            # 200 so the failed attempt is committed and counts towards the limit.
+            return render_template("login.html", username=username), 200
+        session.clear()  # a new session at login: nothing from before survives
+        auth.start_session(user, request.remote_addr)
+        login_user(user)
+        if user.locale:
+            session["locale"] = user.locale
+        return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
+    return render_template("login.html", username="")
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """End this session on the server, so the old cookie is worthless."""
+    auth.end_session(current_user.current_session_id)
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("core.login"))
+
+
+@bp.route("/")
+@login_required
+def home():
+    """The home page of the signed-in user's role."""
+    counts: dict = {}
+    for provider in current_app.extensions.get("lumbung.menu", {}).get("counts", []):
+        counts.update(provider(current_user))
+    return render_template("home.html", entries=menu_for(current_user), counts=counts)
+
+
+@bp.route("/language/<code>", methods=["POST"])
+def language(code: str):
+    """Switch the screens between Indonesian and English."""
+    if code in ("id", "en"):
+        session["locale"] = code
+        if current_user.is_authenticated:
+            current_user.locale = code
+    return redirect(_safe_next(request.form.get("next")) or url_for("core.home"))

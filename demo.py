@@ -1,0 +1,219 @@
+"""Demo data: a KKMP in Balikpapan Tengah. `flask demo` loads it; running it twice changes nothing."""
+
+from datetime import date
+from decimal import Decimal
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from app import auth
+from app.db import db
+from app.models import User
+from inventory import services
+from inventory.barcodes import gs1_check_digit
+from inventory.ledger import Move, post_moves
+from inventory.models import Item, Location, StockMove
+
+DEMO_USERS = [  # username, name, role, password (development only)
+    ("admin", "Admin Koperasi", "admin", "admin-demo-1"),
+    ("manajer", "Bu Sri (Manajer)", "manager", "manajer-demo-1"),
+    ("gudang", "Pak Budi (Gudang)", "warehouse", "gudang-demo-1"),
+    ("kasir", "Mbak Rina (Kasir)", "cashier", "kasir-demo-1"),
+]
+
+LOCATIONS = [  # code, name, kind, parent code
+    ("GDG", "Gudang", "warehouse", None),
+    ("GDG-A", "Gudang zona A (beras, sembako)", "zone", "GDG"),
+    ("GDG-A-01", "Rak A-01", "bin", "GDG-A"),
+    ("GDG-A-02", "Rak A-02", "bin", "GDG-A"),
+    ("GDG-B", "Gudang zona B (LPG)", "zone", "GDG"),
+    ("GDG-B-01", "Kandang tabung B-01", "bin", "GDG-B"),
+    ("TKO", "Toko", "shop", None),
+    ("TKO-R1", "Rak toko 1", "shelf", "TKO"),
+    ("TKO-R2", "Rak toko 2", "shelf", "TKO"),
+    ("TKO-LPG", "Tempat tabung toko", "shelf", "TKO"),
+    ("V-TRANSIT", "Dalam perjalanan", "in_transit", None),
+    ("V-KARANTINA", "Karantina", "quarantine", None),
+    ("V-PEMASOK", "Pemasok", "supplier", None),
+    ("V-PELANGGAN", "Pelanggan", "customer", None),
+    ("V-SUSUT", "Susut / penyesuaian", "loss", None),
+]
+
+
+def ean13(body12: str) -> str:
+    return body12 + gs1_check_digit(body12)
+
+
+ITEMS = [  # item fields, [(packaging, factor, purchase, sale, barcode)]
+    (
+        {
+            "sku": "LPG3-KSG",
+            "name_id": "Tabung LPG 3 kg kosong",
+            "name_en": "LPG 3 kg cylinder, empty",
+            "category": "lpg",
+            "base_unit": "cylinder",
+        },
+        [("Tabung kosong", 1, True, True, ean13("899100000010"))],
+    ),
+    (
+        {
+            "sku": "LPG3",
+            "name_id": "LPG 3 kg (isi)",
+            "name_en": "LPG 3 kg (full)",
+            "category": "lpg",
+            "base_unit": "cylinder",
+            "is_subsidised": True,
+            "is_price_regulated": True,
+            "empty_sku": "LPG3-KSG",
+        },
+        [("Tabung isi", 1, True, True, ean13("899100000011"))],
+    ),
+    (
+        {
+            "sku": "BG55-KSG",
+            "name_id": "Tabung Bright Gas 5,5 kg kosong",
+            "name_en": "Bright Gas 5.5 kg, empty",
+            "category": "lpg",
+            "base_unit": "cylinder",
+        },
+        [("Tabung kosong", 1, True, True, ean13("899100000020"))],
+    ),
+    (
+        {
+            "sku": "BG55",
+            "name_id": "Bright Gas 5,5 kg (isi)",
+            "name_en": "Bright Gas 5.5 kg (full)",
+            "category": "lpg",
+            "base_unit": "cylinder",
+            "empty_sku": "BG55-KSG",
+        },
+        [("Tabung isi", 1, True, True, ean13("899100000021"))],
+    ),
+    (
+        {
+            "sku": "SPHP5",
+            "name_id": "Beras SPHP 5 kg",
+            "name_en": "SPHP rice 5 kg",
+            "category": "beras",
+            "base_unit": "pack",
+            "is_subsidised": True,
+            "is_price_regulated": True,
+            "is_lot_tracked": True,
+            "is_expiry_tracked": True,
+        },
+        [("Pak 5 kg", 1, False, True, ean13("899100000030")), ("Bal 10 pak", 10, True, False, ean13("899100000031"))],
+    ),
+    (
+        {
+            "sku": "BRS-MED",
+            "name_id": "Beras medium (curah)",
+            "name_en": "Medium rice (loose)",
+            "category": "beras",
+            "base_unit": "kg",
+            "is_price_regulated": True,
+        },
+        [("Karung 50 kg", 50, True, False, ean13("899100000040")), ("Per kg", 1, False, True, "BRSMED-KG")],
+    ),
+    (
+        {
+            "sku": "GULA1",
+            "name_id": "Gula pasir 1 kg",
+            "name_en": "Sugar 1 kg",
+            "category": "sembako",
+            "base_unit": "piece",
+        },
+        [
+            ("Bungkus 1 kg", 1, False, True, ean13("899100000050")),
+            ("Karton 20", 20, True, False, ean13("899100000051")),
+        ],
+    ),
+    (
+        {
+            "sku": "MKITA1",
+            "name_id": "MinyaKita 1 L",
+            "name_en": "MinyaKita cooking oil 1 L",
+            "category": "sembako",
+            "base_unit": "piece",
+            "is_price_regulated": True,
+            "is_expiry_tracked": True,
+            "is_lot_tracked": True,
+        },
+        [("Pouch 1 L", 1, False, True, ean13("899100000060")), ("Karton 12", 12, True, False, ean13("899100000061"))],
+    ),
+]
+
+OPENING = [  # sku, location, quantity, unit cost per base unit, lot, expiry
+    ("SPHP5", "GDG-A-01", 40, 56500, "SPHP-2611A", date(2027, 5, 31)),
+    ("SPHP5", "GDG-A-01", 20, 56500, "SPHP-2610B", date(2027, 3, 31)),
+    ("BRS-MED", "GDG-A-02", 500, 12400, None, None),
+    ("GULA1", "GDG-A-02", 60, 15500, None, None),
+    ("MKITA1", "GDG-A-02", 48, 13800, "MK-2609", date(2027, 9, 30)),
+    ("LPG3", "GDG-B-01", 60, 12750, None, None),
+    ("LPG3-KSG", "GDG-B-01", 10, 0, None, None),
+    ("BG55", "GDG-B-01", 8, 82000, None, None),
+    ("SPHP5", "TKO-R1", 10, 56500, "SPHP-2610B", date(2027, 3, 31)),
+    ("GULA1", "TKO-R2", 12, 15500, None, None),
+    ("LPG3", "TKO-LPG", 15, 12750, None, None),
+]
+
+
+def load_demo() -> list[str]:
+    """Create whatever of the demo data is missing; return what was created."""
+    created = []
+    for username, name, role, password in DEMO_USERS:
+        if not db.session.scalar(select(User.id).where(User.username == username)):
+            auth.create_user(username, name, role, password)
+            created.append(f"user {username}")
+    by_code = {loc.code: loc for loc in db.session.scalars(select(Location))}
+    for code, name, kind, parent in LOCATIONS:
+        if code not in by_code:
+            by_code[code] = services.create_location(code, name, kind, by_code.get(parent))
+            created.append(f"location {code}")
+    items = {item.sku: item for item in db.session.scalars(select(Item))}
+    for fields, packagings in ITEMS:
+        if fields["sku"] in items:
+            continue
+        data = {k: v for k, v in fields.items() if k != "empty_sku"}
+        if "empty_sku" in fields:
+            data["empty_item_id"] = items[fields["empty_sku"]].id
+        item = services.create_item(data)
+        for name, factor, purchase, sale, code in packagings:
+            packaging = services.add_packaging(item, name, Decimal(factor), purchase, sale)
+            services.add_barcode(packaging, code)
+        items[item.sku] = item
+        created.append(f"item {item.sku}")
+    if not db.session.scalar(select(StockMove.id).where(StockMove.reference == "OPENING").limit(1)):
+        supplier = by_code["V-PEMASOK"]
+        moves = []
+        for sku, location, quantity, cost, lot_code, expiry in OPENING:
+            item = items[sku]
+            lot = services.get_or_create_lot(item, lot_code, expiry) if lot_code else None
+            moves.append(
+                Move(
+                    item_id=item.id,
+                    lot_id=lot.id if lot else None,
+                    from_location_id=supplier.id,
+                    to_location_id=by_code[location].id,
+                    quantity=Decimal(quantity),
+                    reason="opening",
+                    reference="OPENING",
+                    unit_cost=Decimal(cost),
+                )
+            )
+        post_moves(moves)
+        created.append(f"opening stock ({len(moves)} moves)")
+    return created
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Load the demo cooperative (idempotent) and print the demo logins."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("Demo data and demo passwords are for development only.")
+    created = load_demo()
+    db.session.commit()
+    click.echo("Demo data: " + (", ".join(created) if created else "already loaded, nothing changed."))
+    click.echo("Demo logins (development only):")
+    for username, _name, role, password in DEMO_USERS:
+        click.echo(f"  {role:<10} {username:<8} {password}")

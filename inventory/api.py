@@ -1,0 +1,203 @@
+"""The inventory JSON API: items, locations, scanning, stock, adjustments, transfers."""
+
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+
+from app.auth import roles_required
+from app.db import db
+from app.idempotency import idempotent
+from inventory import schemas, services
+from inventory.models import Item, Location
+
+ALL = ("manager", "warehouse", "cashier")
+STOCK_STAFF = ("manager", "warehouse")
+
+items_blp = Blueprint("items", __name__, url_prefix="/api/items", description="Items, packagings and barcodes")
+locations_blp = Blueprint("locations", __name__, url_prefix="/api/locations", description="Locations")
+stock_blp = Blueprint(
+    "stock",
+    __name__,
+    url_prefix="/api/stock",
+    description="Scanning, stock on hand, stock card, adjustments, transfers",
+)
+blueprints = [items_blp, locations_blp, stock_blp]
+
+
+def _page(stmt, pagination_parameters):
+    pagination_parameters.item_count = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    return list(
+        db.session.scalars(stmt.limit(pagination_parameters.page_size).offset(pagination_parameters.first_item))
+    )
+
+
+@items_blp.route("")
+class Items(MethodView):
+    @roles_required(*ALL)
+    @items_blp.response(200, schemas.ItemSchema(many=True))
+    @items_blp.paginate()
+    def get(self, pagination_parameters):
+        """List items, by SKU."""
+        return _page(select(Item).order_by(Item.sku), pagination_parameters)
+
+    @roles_required("manager")
+    @idempotent
+    @items_blp.arguments(schemas.ItemSchema)
+    @items_blp.response(201, schemas.ItemSchema)
+    def post(self, data):
+        """Create an item."""
+        return services.create_item(data)
+
+
+@items_blp.route("/<int:item_id>")
+class ItemById(MethodView):
+    @roles_required(*ALL)
+    @items_blp.response(200, schemas.ItemSchema)
+    def get(self, item_id):
+        """One item with its packagings and barcodes."""
+        return services.get_item(item_id)
+
+    @roles_required("manager")
+    @items_blp.arguments(schemas.ItemUpdateSchema)
+    @items_blp.response(200, schemas.ItemSchema)
+    def patch(self, data, item_id):
+        """Change an item (audited)."""
+        return services.update_item(services.get_item(item_id), data)
+
+
+@items_blp.route("/<int:item_id>/packagings")
+class Packagings(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @items_blp.arguments(schemas.PackagingSchema)
+    @items_blp.response(201, schemas.PackagingSchema)
+    def post(self, data, item_id):
+        """Add a packaging (a sack, a pack, a cylinder) with its factor in base units."""
+        return services.add_packaging(services.get_item(item_id), **data)
+
+
+@items_blp.route("/<int:item_id>/packagings/<int:packaging_id>/barcodes")
+class Barcodes(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @items_blp.arguments(schemas.BarcodeInSchema)
+    @items_blp.response(201, schemas.PackagingSchema)
+    def post(self, data, item_id, packaging_id):
+        """Add a barcode to a packaging; EAN check digits are verified."""
+        item = services.get_item(item_id)
+        packaging = next((p for p in item.packagings if p.id == packaging_id), None)
+        if packaging is None:
+            raise services.NotFound("Packaging not found.")
+        services.add_barcode(packaging, data["code"])
+        return packaging
+
+
+@locations_blp.route("")
+class Locations(MethodView):
+    @roles_required(*ALL)
+    @locations_blp.response(200, schemas.LocationSchema(many=True))
+    @locations_blp.paginate()
+    def get(self, pagination_parameters):
+        """List locations."""
+        return _page(select(Location).order_by(Location.code), pagination_parameters)
+
+    @roles_required("manager")
+    @idempotent
+    @locations_blp.arguments(schemas.LocationSchema)
+    @locations_blp.response(201, schemas.LocationSchema)
+    def post(self, data):
+        """Create a location (a bin under a zone, a shelf under the shop, ...)."""
+        parent = db.session.get(Location, data["parent_id"]) if data.get("parent_id") else None
+        return services.create_location(data["code"], data["name"], data["kind"], parent)
+
+
+@stock_blp.route("/scan")
+class Scan(MethodView):
+    @roles_required(*ALL)
+    @stock_blp.arguments(schemas.ScanQuerySchema, location="query")
+    @stock_blp.response(200, schemas.ScanResultSchema)
+    def get(self, args):
+        """Resolve what a scanner sent: an item (with packaging, lot, expiry, quantity) or a location."""
+        return services.resolve_scan(args["code"])
+
+
+@stock_blp.route("/on-hand")
+class OnHand(MethodView):
+    @roles_required(*ALL)
+    @stock_blp.arguments(schemas.StockQuerySchema, location="query")
+    @stock_blp.response(200, schemas.BalanceSchema(many=True))
+    def get(self, args):
+        """Stock on hand by item, location and lot (a location includes the bins under it)."""
+        return services.stock_on_hand(args["location_id"], args["item_id"])
+
+
+@stock_blp.route("/card")
+class StockCard(MethodView):
+    @roles_required(*STOCK_STAFF)
+    @stock_blp.arguments(schemas.StockCardQuerySchema, location="query")
+    @stock_blp.response(200, schemas.StockCardSchema)
+    def get(self, args):
+        """Every move of an item at a location, newest first, paged, with the balance after each."""
+        return services.stock_card(args["item_id"], args["location_id"], args["page"], args["per_page"])
+
+
+@stock_blp.route("/adjustments")
+class Adjustments(MethodView):
+    @roles_required(*STOCK_STAFF)
+    @idempotent
+    @stock_blp.arguments(schemas.AdjustmentInSchema)
+    @stock_blp.response(201, schemas.AdjustmentSchema)
+    def post(self, data):
+        """Adjust stock with a reason; above the threshold it waits for a manager (status 'pending')."""
+        location = db.session.get(Location, data["location_id"])
+        if location is None:
+            raise services.NotFound("Location not found.")
+        lines = [services.AdjustmentLineInput(**line) for line in data["lines"]]
+        return services.create_adjustment(location, data["reason"], lines, data["note"], current_user)
+
+
+@stock_blp.route("/adjustments/<int:adjustment_id>/approve")
+class ApproveAdjustment(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @stock_blp.response(200, schemas.AdjustmentSchema)
+    def post(self, adjustment_id):
+        """Approve a pending adjustment and post it."""
+        return services.approve_adjustment(services.get_adjustment(adjustment_id), current_user)
+
+
+@stock_blp.route("/adjustments/<int:adjustment_id>/reject")
+class RejectAdjustment(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @stock_blp.response(200, schemas.AdjustmentSchema)
+    def post(self, adjustment_id):
+        """Reject a pending adjustment; nothing is posted."""
+        return services.reject_adjustment(services.get_adjustment(adjustment_id), current_user)
+
+
+@stock_blp.route("/transfers")
+class Transfers(MethodView):
+    @roles_required(*STOCK_STAFF)
+    @idempotent
+    @stock_blp.arguments(schemas.TransferInSchema)
+    @stock_blp.response(201, schemas.TransferSchema)
+    def post(self, data):
+        """Move stock between our locations, at once or via in-transit (two_step)."""
+        source = db.session.get(Location, data["from_location_id"])
+        target = db.session.get(Location, data["to_location_id"])
+        if source is None or target is None:
+            raise services.NotFound("Location not found.")
+        lines = [services.TransferLineInput(**line) for line in data["lines"]]
+        return services.create_transfer(source, target, lines, current_user, two_step=data["two_step"])
+
+
+@stock_blp.route("/transfers/<int:transfer_id>/receive")
+class ReceiveTransfer(MethodView):
+    @roles_required(*STOCK_STAFF)
+    @idempotent
+    @stock_blp.response(200, schemas.TransferSchema)
+    def post(self, transfer_id):
+        """Receive a transfer that is in transit."""
+        return services.receive_transfer(services.get_transfer(transfer_id), current_user)

@@ -1,0 +1,25 @@
+"""flask inventory ...: checks on the ledger."""
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from inventory import ledger
+
+inventory = AppGroup("inventory", help="Stock ledger commands.")
+
+
+@inventory.command("verify")
+def verify_command() -> None:
+    """Recompute every balance from the ledger; exit 1 if any has drifted."""
+    drift = ledger.verify()
+    if not drift:
+        click.echo("OK: every balance equals the sum of its ledger moves.")
+        return
+    for row in drift:
+        click.echo(
+            f"DRIFT item={row['item_id']} location={row['location_id']} lot={row['lot_id']}: "
+            f"ledger {row['ledger']} != balance {row['balance']}"
+        )
+    sys.exit(1)

@@ -1,0 +1,334 @@
+"""The stock ledger: the one way stock changes.
+
+`post_moves` writes a batch of moves and updates the balances they touch in the caller's transaction.
+Balance rows are locked in one deterministic order (item, location, lot), so two batches touching the same
+rows in a different order cannot deadlock; the availability check happens under those locks, and the
+`CHECK (quantity >= 0)` on stock_balance is the backstop. A batch costs a fixed number of statements,
+whatever its length: at most 8 (see tests/inventory/test_ledger.py).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, func, insert, or_, select, update
+
+from app.db import db, utcnow
+from app.errors import DomainError, ValidationFailed
+from inventory.models import BASE_UNITS, MOVE_REASONS, UNTRACKED_KINDS, Item, Location, Lot, StockBalance, StockMove
+
+COST_PLACES = Decimal("0.0001")
+balance_t = StockBalance.__table__
+item_t = Item.__table__
+move_t = StockMove.__table__
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move to post: quantity in the item's base unit, always positive, from one location to another."""
+
+    item_id: int
+    from_location_id: int
+    to_location_id: int
+    quantity: Decimal
+    reason: str
+    reference: str
+    lot_id: int | None = None
+    unit_cost: Decimal | None = None  # incoming from outside (a receipt); otherwise the moving average
+    reverses_move_id: int | None = None
+
+
+class InsufficientStock(DomainError):
+    code = "insufficient_stock"
+
+    def __init__(
+        self, item_name: str, location_name: str, available: Decimal, requested: Decimal, item_id: int, location_id: int
+    ) -> None:
+        super().__init__(
+            _(
+                "Not enough %(item)s at %(location)s: %(available)s available, %(requested)s needed.",
+                item=item_name,
+                location=location_name,
+                available=_plain(available),
+                requested=_plain(requested),
+            ),
+            item_id=item_id,
+            location_id=location_id,
+            available=str(available),
+            requested=str(requested),
+        )
+
+
+def _plain(q: Decimal) -> str:
+    text = format(q.normalize(), "f")
+    return text
+
+
+def quantize_qty(quantity: Decimal, base_unit: str) -> Decimal:
+    """Refuse more decimals than the unit is counted in (a pack is whole, a kg has grams)."""
+    places = BASE_UNITS[base_unit]
+    quantum = Decimal(1).scaleb(-places)
+    if quantity != quantity.quantize(quantum):
+        raise ValidationFailed(
+            _("%(unit)s is counted to %(n)d decimal places.", unit=base_unit, n=places),
+            fields={"quantity": [_("At most %(n)d decimal places.", n=places)]},
+        )
+    return quantity.quantize(quantum)
+
+
+def post_moves(moves: list[Move], user_id: int | None = None) -> list[int]:
+    """Post a batch of moves in the current transaction; return the new move ids in input order."""
+    if not moves:
+        return []
+    for m in moves:
+        if m.reason not in MOVE_REASONS:
+            raise ValidationFailed(f"Unknown move reason {m.reason!r}")
+        if m.quantity <= 0:
+            raise ValidationFailed(_("A quantity must be more than zero."), fields={"quantity": [_("More than 0.")]})
+        if m.from_location_id == m.to_location_id:
+            raise ValidationFailed(_("Choose two different locations."), fields={"to_location_id": [_("Same.")]})
+
+    session = db.session
+    location_ids = {m.from_location_id for m in moves} | {m.to_location_id for m in moves}
+    locations = {
+        row.id: row
+        for row in session.execute(
+            select(Location.id, Location.kind, Location.name).where(Location.id.in_(location_ids))
+        )
+    }
+    if len(locations) != len(location_ids):
+        raise ValidationFailed(_("Unknown location."), fields={"location": [_("Not found.")]})
+    tracked = {lid for lid, row in locations.items() if row.kind not in UNTRACKED_KINDS}
+
+    def incoming_with_cost(m: Move) -> bool:
+        return m.from_location_id not in tracked and m.to_location_id in tracked
+
+    revalue = any(incoming_with_cost(m) and m.unit_cost is not None for m in moves)
+    item_ids = sorted({m.item_id for m in moves})
+    item_stmt = (
+        select(item_t.c.id, item_t.c.name_id, item_t.c.base_unit, item_t.c.average_cost)
+        .where(item_t.c.id.in_(item_ids))
+        .order_by(item_t.c.id)
+    )
+    if revalue:  # the moving average needs the item row held while on-hand is read
+        item_stmt = item_stmt.with_for_update()
+    items = {row.id: row for row in session.execute(item_stmt)}
+    if len(items) != len(item_ids):
+        raise ValidationFailed(_("Unknown item."), fields={"item_id": [_("Not found.")]})
+    moves = [Move(**{**m.__dict__, "quantity": quantize_qty(m.quantity, items[m.item_id].base_unit)}) for m in moves]
+
+    # Net change per balance row, only for locations that hold our stock.
+    deltas: dict[tuple, Decimal] = defaultdict(Decimal)
+    outgoing: dict[tuple, Decimal] = defaultdict(Decimal)
+    for m in moves:
+        if m.from_location_id in tracked:
+            key = (m.item_id, m.from_location_id, m.lot_id)
+            deltas[key] -= m.quantity
+            outgoing[key] += m.quantity
+        if m.to_location_id in tracked:
+            deltas[(m.item_id, m.to_location_id, m.lot_id)] += m.quantity
+    keys = sorted(deltas, key=lambda k: (k[0], k[1], -1 if k[2] is None else k[2]))
+
+    balances = _lock_balances(keys)
+    for key in keys:  # every check before any write, so a refused batch leaves nothing behind
+        available = balances[key][1] if key in balances else Decimal(0)
+        if available + deltas[key] < 0:
+            _refuse(key, available, outgoing[key], items, locations)
+    missing = [k for k in keys if k not in balances]
+    if missing:
+        balances.update(_create_balances(missing))
+
+    costs = {iid: Decimal(row.average_cost) for iid, row in items.items()}
+    if revalue:
+        on_hand = dict(
+            session.execute(
+                select(balance_t.c.item_id, func.sum(balance_t.c.quantity))
+                .where(balance_t.c.item_id.in_(item_ids))
+                .group_by(balance_t.c.item_id)
+            ).all()
+        )
+        on_hand = {iid: Decimal(on_hand.get(iid) or 0) for iid in item_ids}
+        for m in moves:  # in order, so two receipts of one item in a batch average correctly
+            if incoming_with_cost(m) and m.unit_cost is not None:
+                before = on_hand[m.item_id]
+                total = before + m.quantity
+                costs[m.item_id] = ((before * costs[m.item_id] + m.quantity * Decimal(m.unit_cost)) / total).quantize(
+                    COST_PLACES, ROUND_HALF_UP
+                )
+                on_hand[m.item_id] = total
+
+    changed = {balances[k][0]: deltas[k] for k in keys if deltas[k] != 0}
+    if changed:
+        session.execute(
+            update(balance_t)
+            .where(balance_t.c.id.in_(list(changed)))
+            .values(quantity=balance_t.c.quantity + case(changed, value=balance_t.c.id))
+        )
+    new_costs = {iid: c for iid, c in costs.items() if c != Decimal(items[iid].average_cost)}
+    if new_costs:
+        session.execute(
+            update(item_t)
+            .where(item_t.c.id.in_(list(new_costs)))
+            .values(average_cost=case(new_costs, value=item_t.c.id))
+        )
+
+    now = utcnow()
+    rows = [
+        {
+            "posted_at": now,
+            "item_id": m.item_id,
+            "lot_id": m.lot_id,
+            "from_location_id": m.from_location_id,
+            "to_location_id": m.to_location_id,
+            "quantity": m.quantity,
+            "reason": m.reason,
+            "reference": m.reference,
+            "unit_cost": Decimal(m.unit_cost)
+            if incoming_with_cost(m) and m.unit_cost is not None
+            else costs[m.item_id],
+            "user_id": user_id,
+            "reverses_move_id": m.reverses_move_id,
+        }
+        for m in moves
+    ]
+    # One multi-row INSERT numbers its rows in order, so sorted ids follow the input order.
+    ids = sorted(session.execute(insert(move_t).returning(move_t.c.id), rows).scalars().all())
+    _expire_cached(list(new_costs), {balances[k][0] for k in keys})
+    return ids
+
+
+def _key_clause(key: tuple):
+    item_id, location_id, lot_id = key
+    lot = balance_t.c.lot_id.is_(None) if lot_id is None else balance_t.c.lot_id == lot_id
+    return and_(balance_t.c.item_id == item_id, balance_t.c.location_id == location_id, lot)
+
+
+def _lock_balances(keys: list[tuple]) -> dict[tuple, tuple[int, Decimal]]:
+    """Lock the balance rows of these keys, in key order; return {key: (id, quantity)}."""
+    stmt = (
+        select(balance_t.c.id, balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id, balance_t.c.quantity)
+        .where(or_(*[_key_clause(k) for k in keys]))
+        .order_by(balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id.nulls_first())
+        .with_for_update()
+    )
+    return {(r.item_id, r.location_id, r.lot_id): (r.id, Decimal(r.quantity)) for r in db.session.execute(stmt)}
+
+
+def _create_balances(keys: list[tuple]) -> dict[tuple, tuple[int, Decimal]]:
+    """Insert zero balances for new keys; a concurrent insert of the same key is taken over, locked."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    stmt = (
+        upsert(balance_t)
+        .on_conflict_do_nothing()
+        .returning(balance_t.c.id, balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id)
+    )
+    values = [{"item_id": k[0], "location_id": k[1], "lot_id": k[2], "quantity": Decimal(0)} for k in keys]
+    created = {(r.item_id, r.location_id, r.lot_id): (r.id, Decimal(0)) for r in db.session.execute(stmt, values)}
+    raced = [k for k in keys if k not in created]
+    if raced:
+        created.update(_lock_balances(raced))
+    return created
+
+
+def _refuse(key: tuple, available: Decimal, requested: Decimal, items: dict, locations: dict) -> None:
+    item_id, location_id, _lot = key
+    raise InsufficientStock(
+        items[item_id].name_id, locations[location_id].name, available, requested, item_id, location_id
+    )
+
+
+def _expire_cached(item_ids: list[int], balance_ids: set[int]) -> None:
+    """Core updates bypass the ORM: expire the loaded objects they made stale (looked up by key, no load)."""
+    stale = {(Item, (i,)) for i in item_ids} | {(StockBalance, (b,)) for b in balance_ids}
+    for key, obj in list(db.session.identity_map.items()):
+        if (key[0], key[1]) in stale:
+            db.session.expire(obj)
+
+
+def reverse_moves(move_ids: list[int], reference: str, user_id: int | None = None) -> list[int]:
+    """Post the exact opposite of these moves; each move can be reversed once."""
+    originals = db.session.scalars(select(StockMove).where(StockMove.id.in_(move_ids)).order_by(StockMove.id)).all()
+    if len(originals) != len(set(move_ids)):
+        raise ValidationFailed(_("Unknown move."))
+    already = db.session.scalar(select(StockMove.reverses_move_id).where(StockMove.reverses_move_id.in_(move_ids)))
+    if already is not None:
+        raise DomainError(_("Move %(id)s has already been reversed.", id=already))
+    if any(m.reason == "reversal" for m in originals):
+        raise DomainError(_("A reversal cannot be reversed; post a new move instead."))
+    return post_moves(
+        [
+            Move(
+                item_id=m.item_id,
+                lot_id=m.lot_id,
+                from_location_id=m.to_location_id,
+                to_location_id=m.from_location_id,
+                quantity=Decimal(m.quantity),
+                reason="reversal",
+                reference=reference,
+                unit_cost=Decimal(m.unit_cost),
+                reverses_move_id=m.id,
+            )
+            for m in originals
+        ],
+        user_id=user_id,
+    )
+
+
+def pick_lots(item_id: int, location_id: int, quantity: Decimal) -> list[tuple[int | None, Decimal]]:
+    """Split a quantity over the lots at a location, first-expiring first (FEFO); lots without expiry last."""
+    rows = db.session.execute(
+        select(StockBalance.lot_id, StockBalance.quantity)
+        .outerjoin(Lot, Lot.id == StockBalance.lot_id)
+        .where(StockBalance.item_id == item_id, StockBalance.location_id == location_id, StockBalance.quantity > 0)
+        .order_by(Lot.expiry_date.is_(None), Lot.expiry_date, StockBalance.lot_id.is_(None), StockBalance.lot_id)
+    ).all()
+    picks: list[tuple[int | None, Decimal]] = []
+    remaining = quantity
+    for lot_id, available in rows:
+        if remaining <= 0:
+            break
+        take = min(Decimal(available), remaining)
+        picks.append((lot_id, take))
+        remaining -= take
+    if remaining > 0:
+        item = db.session.get(Item, item_id)
+        location = db.session.get(Location, location_id)
+        raise InsufficientStock(item.name_id, location.name, quantity - remaining, quantity, item_id, location_id)
+    return picks
+
+
+def verify() -> list[dict]:
+    """Recompute every balance from the ledger; return the rows that drifted (empty means all agree)."""
+    tracked = select(Location.id).where(Location.kind.not_in(UNTRACKED_KINDS))
+    sums: dict[tuple, Decimal] = defaultdict(Decimal)
+    for item_id, loc, lot, qty in db.session.execute(
+        select(move_t.c.item_id, move_t.c.to_location_id, move_t.c.lot_id, func.sum(move_t.c.quantity))
+        .where(move_t.c.to_location_id.in_(tracked))
+        .group_by(move_t.c.item_id, move_t.c.to_location_id, move_t.c.lot_id)
+    ):
+        sums[(item_id, loc, lot)] += Decimal(qty)
+    for item_id, loc, lot, qty in db.session.execute(
+        select(move_t.c.item_id, move_t.c.from_location_id, move_t.c.lot_id, func.sum(move_t.c.quantity))
+        .where(move_t.c.from_location_id.in_(tracked))
+        .group_by(move_t.c.item_id, move_t.c.from_location_id, move_t.c.lot_id)
+    ):
+        sums[(item_id, loc, lot)] -= Decimal(qty)
+    balances = {
+        (r.item_id, r.location_id, r.lot_id): Decimal(r.quantity)
+        for r in db.session.execute(
+            select(balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id, balance_t.c.quantity)
+        )
+    }
+    drift = []
+    for key in sorted(set(sums) | set(balances), key=lambda k: (k[0], k[1], k[2] or 0)):
+        ledger, balance = sums.get(key, Decimal(0)), balances.get(key, Decimal(0))
+        if ledger != balance:
+            drift.append(
+                {"item_id": key[0], "location_id": key[1], "lot_id": key[2], "ledger": ledger, "balance": balance}
+            )
+    return drift

@@ -1,0 +1,196 @@
+"""What enters and leaves the inventory API."""
+
+from marshmallow import Schema, fields, validate
+
+from inventory.models import ADJUSTMENT_REASONS, BASE_UNITS, LOCATION_KINDS
+
+Qty = fields.Decimal(as_string=True, places=3, required=True)
+
+
+class PackagingSchema(Schema):
+    id = fields.Int(dump_only=True)
+    name = fields.Str(required=True, validate=validate.Length(1, 60))
+    factor = fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0, min_inclusive=False))
+    for_purchase = fields.Bool(load_default=False)
+    for_sale = fields.Bool(load_default=False)
+    barcodes = fields.Method("_codes", dump_only=True)
+
+    def _codes(self, packaging) -> list[str]:
+        return [b.code for b in packaging.barcodes]
+
+
+class ItemSchema(Schema):
+    id = fields.Int(dump_only=True)
+    sku = fields.Str(required=True, validate=validate.Length(1, 32))
+    name_id = fields.Str(required=True, validate=validate.Length(1, 120))
+    name_en = fields.Str(required=True, validate=validate.Length(1, 120))
+    category = fields.Str(required=True, validate=validate.Length(1, 40))
+    base_unit = fields.Str(required=True, validate=validate.OneOf(list(BASE_UNITS)))
+    is_subsidised = fields.Bool(load_default=False)
+    is_price_regulated = fields.Bool(load_default=False)
+    is_lot_tracked = fields.Bool(load_default=False)
+    is_expiry_tracked = fields.Bool(load_default=False)
+    empty_item_id = fields.Int(allow_none=True, load_default=None)
+    is_active = fields.Bool(load_default=True)
+    average_cost = fields.Decimal(as_string=True, dump_only=True)
+    packagings = fields.List(fields.Nested(PackagingSchema), dump_only=True)
+
+
+class ItemUpdateSchema(ItemSchema):
+    class Meta:
+        partial = True
+
+
+class BarcodeInSchema(Schema):
+    code = fields.Str(required=True, validate=validate.Length(1, 64))
+
+
+class LocationSchema(Schema):
+    id = fields.Int(dump_only=True)
+    code = fields.Str(required=True, validate=validate.Length(1, 32))
+    name = fields.Str(required=True, validate=validate.Length(1, 80))
+    kind = fields.Str(required=True, validate=validate.OneOf(LOCATION_KINDS))
+    parent_id = fields.Int(allow_none=True, load_default=None)
+    tracks_stock = fields.Bool(dump_only=True)
+
+
+class ScanQuerySchema(Schema):
+    code = fields.Str(required=True, validate=validate.Length(1, 200))
+
+
+class ItemRefSchema(Schema):
+    id = fields.Int()
+    sku = fields.Str()
+    name_id = fields.Str()
+    name_en = fields.Str()
+    base_unit = fields.Str()
+    is_lot_tracked = fields.Bool()
+    is_expiry_tracked = fields.Bool()
+
+
+class PackagingRefSchema(Schema):
+    id = fields.Int()
+    name = fields.Str()
+    factor = fields.Decimal(as_string=True)
+
+
+class LocationRefSchema(Schema):
+    id = fields.Int()
+    code = fields.Str()
+    name = fields.Str()
+    kind = fields.Str()
+
+
+class ScanResultSchema(Schema):
+    kind = fields.Str()
+    code = fields.Str()
+    source = fields.Str()
+    item = fields.Nested(ItemRefSchema, allow_none=True)
+    packaging = fields.Nested(PackagingRefSchema, allow_none=True)
+    location = fields.Nested(LocationRefSchema, allow_none=True)
+    lot_code = fields.Str(allow_none=True)
+    expiry = fields.Date(allow_none=True)
+    quantity = fields.Decimal(as_string=True, allow_none=True)
+
+
+class StockQuerySchema(Schema):
+    location_id = fields.Int(load_default=None)
+    item_id = fields.Int(load_default=None)
+
+
+class BalanceSchema(Schema):
+    item_id = fields.Int()
+    sku = fields.Str(attribute="item.sku")
+    item_name = fields.Str(attribute="item.name_id")
+    base_unit = fields.Str(attribute="item.base_unit")
+    location_id = fields.Int()
+    location_code = fields.Str(attribute="location.code")
+    lot_id = fields.Int(allow_none=True)
+    lot_code = fields.Str(attribute="lot.code", allow_none=True)
+    expiry = fields.Date(attribute="lot.expiry_date", allow_none=True)
+    quantity = fields.Decimal(as_string=True)
+
+
+class MoveSchema(Schema):
+    id = fields.Int()
+    posted_at = fields.DateTime()
+    item_id = fields.Int()
+    lot_id = fields.Int(allow_none=True)
+    from_location_id = fields.Int()
+    to_location_id = fields.Int()
+    quantity = fields.Decimal(as_string=True)
+    unit_cost = fields.Decimal(as_string=True)
+    reason = fields.Str()
+    reference = fields.Str()
+    user_id = fields.Int(allow_none=True)
+    reverses_move_id = fields.Int(allow_none=True)
+
+
+class StockCardRowSchema(Schema):
+    move = fields.Nested(MoveSchema)
+    change = fields.Decimal(as_string=True)
+    balance_after = fields.Decimal(as_string=True)
+
+
+class StockCardQuerySchema(Schema):
+    item_id = fields.Int(required=True)
+    location_id = fields.Int(required=True)
+    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class StockCardSchema(Schema):
+    rows = fields.List(fields.Nested(StockCardRowSchema))
+    total = fields.Int()
+    page = fields.Int()
+    per_page = fields.Int()
+    balance = fields.Decimal(as_string=True)
+
+
+class LineInSchema(Schema):
+    item_id = fields.Int(required=True)
+    lot_id = fields.Int(allow_none=True, load_default=None)
+    quantity = Qty
+
+
+class AdjustmentInSchema(Schema):
+    location_id = fields.Int(required=True)
+    reason = fields.Str(required=True, validate=validate.OneOf(ADJUSTMENT_REASONS))
+    note = fields.Str(load_default="", validate=validate.Length(max=500))
+    lines = fields.List(fields.Nested(LineInSchema), required=True, validate=validate.Length(min=1, max=200))
+
+
+class AdjustmentLineSchema(Schema):
+    item_id = fields.Int()
+    lot_id = fields.Int(allow_none=True)
+    quantity = fields.Decimal(as_string=True)
+    unit_cost = fields.Decimal(as_string=True)
+
+
+class AdjustmentSchema(Schema):
+    id = fields.Int()
+    reference = fields.Str()
+    location_id = fields.Int()
+    reason = fields.Str()
+    note = fields.Str()
+    status = fields.Str()
+    value = fields.Int()
+    requested_by_id = fields.Int(allow_none=True)
+    decided_by_id = fields.Int(allow_none=True)
+    lines = fields.List(fields.Nested(AdjustmentLineSchema))
+
+
+class TransferInSchema(Schema):
+    from_location_id = fields.Int(required=True)
+    to_location_id = fields.Int(required=True)
+    two_step = fields.Bool(load_default=False)
+    lines = fields.List(fields.Nested(LineInSchema), required=True, validate=validate.Length(min=1, max=200))
+
+
+class TransferSchema(Schema):
+    id = fields.Int()
+    reference = fields.Str()
+    from_location_id = fields.Int()
+    to_location_id = fields.Int()
+    status = fields.Str()
+    lines = fields.List(fields.Nested(LineInSchema))

@@ -1,0 +1,513 @@
+"""Inventory rules: items, packagings and barcodes, locations and lots, scanning, adjustments, transfers."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from app import audit
+from app.db import db, utcnow
+from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from inventory import barcodes
+from inventory.ledger import Move, post_moves, quantize_qty
+from inventory.models import (
+    ADJUSTMENT_REASONS,
+    BASE_UNITS,
+    LOCATION_KINDS,
+    Adjustment,
+    AdjustmentLine,
+    Barcode,
+    Item,
+    Location,
+    Lot,
+    Packaging,
+    StockBalance,
+    StockMove,
+    Transfer,
+    TransferLine,
+)
+
+ITEM_FIELDS = [
+    "sku",
+    "name_id",
+    "name_en",
+    "category",
+    "base_unit",
+    "is_subsidised",
+    "is_price_regulated",
+    "is_lot_tracked",
+    "is_expiry_tracked",
+    "empty_item_id",
+    "is_active",
+]
+
+
+# --- items, packagings, barcodes -------------------------------------------------------------------------
+
+
+def get_item(item_id: int) -> Item:
+    item = db.session.get(Item, item_id)
+    if item is None:
+        raise NotFound(_("Item not found."))
+    return item
+
+
+def create_item(data: dict) -> Item:
+    if data.get("base_unit") not in BASE_UNITS:
+        raise ValidationFailed(_("Unknown unit."), fields={"base_unit": [", ".join(BASE_UNITS)]})
+    if db.session.scalar(select(Item.id).where(Item.sku == data["sku"])):
+        raise ValidationFailed(_("SKU %(sku)s already exists.", sku=data["sku"]), fields={"sku": [_("Taken.")]})
+    item = Item(**{k: v for k, v in data.items() if k in ITEM_FIELDS})
+    db.session.add(item)
+    db.session.flush()
+    audit.record("create", "item", item.id, {k: data[k] for k in ITEM_FIELDS if k in data})
+    return item
+
+
+def update_item(item: Item, data: dict) -> Item:
+    if "base_unit" in data and data["base_unit"] != item.base_unit:
+        moved = db.session.scalar(select(StockMove.id).where(StockMove.item_id == item.id).limit(1))
+        if moved:
+            raise ValidationFailed(
+                _("The unit of an item with stock moves cannot change."), fields={"base_unit": [_("Has moves.")]}
+            )
+    changes = audit.diff(item, ITEM_FIELDS, data)
+    for field, (_old, new) in changes.items():
+        setattr(item, field, new)
+    db.session.flush()
+    if changes:
+        audit.record("update", "item", item.id, changes)
+    return item
+
+
+def add_packaging(item: Item, name: str, factor: Decimal, for_purchase: bool, for_sale: bool) -> Packaging:
+    if factor <= 0:
+        raise ValidationFailed(_("A packaging holds more than zero."), fields={"factor": [_("More than 0.")]})
+    packaging = Packaging(
+        item=item, name=name, factor=quantize_qty(factor, item.base_unit), for_purchase=for_purchase, for_sale=for_sale
+    )
+    db.session.add(packaging)
+    db.session.flush()
+    audit.record("create", "packaging", packaging.id, {"item_id": item.id, "name": name, "factor": factor})
+    return packaging
+
+
+def add_barcode(packaging: Packaging, code: str) -> Barcode:
+    """Register a barcode: EAN-13/EAN-8 must have a right check digit; anything else is Code128."""
+    code = barcodes.clean_scan(code)
+    if not code or not code.isprintable():
+        raise ValidationFailed(_("Empty barcode."), fields={"code": [_("Required.")]})
+    if code.isdigit() and len(code) in (8, 12, 13, 14):
+        if not barcodes.is_valid_gtin(code):
+            raise ValidationFailed(
+                _("The check digit of %(code)s is wrong.", code=code), fields={"code": [_("Wrong check digit.")]}
+            )
+        code = barcodes.normalize_gtin(code)
+    if db.session.scalar(select(Barcode.id).where(Barcode.code == code)):
+        raise ValidationFailed(_("Barcode %(code)s is already in use.", code=code), fields={"code": [_("Taken.")]})
+    barcode = Barcode(packaging=packaging, code=code, symbology=barcodes.symbology_for(code))
+    db.session.add(barcode)
+    db.session.flush()
+    audit.record("create", "barcode", barcode.id, {"packaging_id": packaging.id, "code": code})
+    return barcode
+
+
+def find_items(text: str, limit: int = 20) -> list[Item]:
+    pattern = f"%{text.strip()}%"
+    return list(
+        db.session.scalars(
+            select(Item)
+            .where(or_(Item.sku.ilike(pattern), Item.name_id.ilike(pattern), Item.name_en.ilike(pattern)))
+            .order_by(Item.sku)
+            .limit(limit)
+        )
+    )
+
+
+# --- locations and lots ----------------------------------------------------------------------------------
+
+
+def create_location(code: str, name: str, kind: str, parent: Location | None = None) -> Location:
+    if kind not in LOCATION_KINDS:
+        raise ValidationFailed(_("Unknown kind of location."), fields={"kind": [", ".join(LOCATION_KINDS)]})
+    location = Location(code=code, name=name, kind=kind, parent=parent)
+    db.session.add(location)
+    db.session.flush()
+    return location
+
+
+def location_by_code(code: str) -> Location:
+    location = db.session.scalar(select(Location).where(Location.code == code))
+    if location is None:
+        raise NotFound(_("Location %(code)s not found.", code=code))
+    return location
+
+
+def location_of_kind(kind: str) -> Location:
+    """The first location of a virtual kind (supplier, customer, loss, in_transit, quarantine)."""
+    location = db.session.scalar(select(Location).where(Location.kind == kind).order_by(Location.id).limit(1))
+    if location is None:
+        raise DomainError(_("No %(kind)s location is set up.", kind=kind))
+    return location
+
+
+def location_path(location: Location) -> str:
+    names = [location.name]
+    parent = location.parent
+    while parent is not None:
+        names.append(parent.name)
+        parent = parent.parent
+    return " › ".join(reversed(names))
+
+
+def get_or_create_lot(item: Item, code: str, expiry: date | None) -> Lot:
+    code = code.strip()
+    if not code:
+        raise ValidationFailed(_("This item needs a lot number."), fields={"lot": [_("Required.")]})
+    if item.is_expiry_tracked and expiry is None:
+        raise ValidationFailed(_("This item needs an expiry date."), fields={"expiry": [_("Required.")]})
+    lot = db.session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.code == code))
+    if lot is None:
+        lot = Lot(item_id=item.id, code=code, expiry_date=expiry)
+        db.session.add(lot)
+        db.session.flush()
+    elif expiry is not None and lot.expiry_date != expiry:
+        raise ValidationFailed(
+            _("Lot %(lot)s has expiry %(date)s, not %(other)s.", lot=code, date=lot.expiry_date, other=expiry),
+            fields={"expiry": [_("Does not match.")]},
+        )
+    return lot
+
+
+# --- scanning --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScanResult:
+    kind: str  # "item" or "location"
+    code: str
+    item: Item | None = None
+    packaging: Packaging | None = None
+    location: Location | None = None
+    lot_code: str | None = None
+    expiry: date | None = None
+    quantity: Decimal | None = None  # in the item's base unit
+    source: str = "plain"  # "plain" or "gs1"
+
+
+class UnknownCode(NotFound):
+    code = "unknown_code"
+
+
+def resolve_scan(raw: str) -> ScanResult:
+    """Turn whatever a wedge scanner or camera sent into an item (or a location), or say it is unknown."""
+    scan = barcodes.decode_scan(raw)
+    if not scan.code:
+        raise UnknownCode(_("Nothing was scanned."))
+    plain = scan.code
+    lookup = barcodes.normalize_gtin(plain) if plain.isdigit() and len(plain) in (12, 14) else plain
+    # A plain code that merely looks like GS1 is still a plain barcode: exact matches come first.
+    barcode = db.session.scalar(select(Barcode).where(Barcode.code == lookup))
+    if barcode is not None:
+        packaging = barcode.packaging
+        return ScanResult("item", plain, packaging.item, packaging, quantity=packaging.factor)
+    location = db.session.scalar(select(Location).where(Location.code == plain))
+    if location is not None:
+        return ScanResult("location", plain, location=location)
+    gs1 = scan.gs1
+    if gs1 is not None and gs1.gtin:
+        barcode = db.session.scalar(select(Barcode).where(Barcode.code == gs1.gtin))
+        if barcode is not None:
+            packaging = barcode.packaging
+            quantity = packaging.factor
+            if gs1.net_weight_kg is not None and packaging.item.base_unit == "kg":
+                quantity = gs1.net_weight_kg
+            return ScanResult(
+                "item",
+                plain,
+                packaging.item,
+                packaging,
+                lot_code=gs1.lot,
+                expiry=gs1.expiry,
+                quantity=quantity,
+                source="gs1",
+            )
+    if plain.isdigit() and len(plain) in (8, 13) and not barcodes.is_valid_gtin(plain):
+        raise UnknownCode(_("Code %(code)s has a wrong check digit: scan it again.", code=plain))
+    raise UnknownCode(_("Unknown code %(code)s.", code=plain))
+
+
+# --- stock on hand and the stock card --------------------------------------------------------------------
+
+
+def stock_on_hand(location_id: int | None = None, item_id: int | None = None, include_children: bool = True):
+    """Balances (not the ledger): rows of (item, location, lot, quantity), zeros left out."""
+    stmt = (
+        select(StockBalance)
+        .join(Item)
+        .join(Location)
+        .where(StockBalance.quantity != 0)
+        .order_by(Item.sku, Location.code, StockBalance.lot_id)
+    )
+    if location_id is not None:
+        ids = descendant_ids(location_id) if include_children else [location_id]
+        stmt = stmt.where(StockBalance.location_id.in_(ids))
+    if item_id is not None:
+        stmt = stmt.where(StockBalance.item_id == item_id)
+    return list(db.session.scalars(stmt))
+
+
+def on_hand_total(item_id: int, location_id: int) -> Decimal:
+    ids = descendant_ids(location_id)
+    total = db.session.scalar(
+        select(func.sum(StockBalance.quantity)).where(
+            StockBalance.item_id == item_id, StockBalance.location_id.in_(ids)
+        )
+    )
+    return Decimal(total or 0)
+
+
+def descendant_ids(location_id: int) -> list[int]:
+    """A location and every location under it (warehouse → zones → bins)."""
+    rows = db.session.execute(select(Location.id, Location.parent_id)).all()
+    children: dict[int | None, list[int]] = {}
+    for lid, parent in rows:
+        children.setdefault(parent, []).append(lid)
+    found, todo = [], [location_id]
+    while todo:
+        lid = todo.pop()
+        found.append(lid)
+        todo.extend(children.get(lid, []))
+    return found
+
+
+def stock_card(item_id: int, location_id: int, page: int = 1, per_page: int = 50):
+    """Every move of an item in or out of a location, newest first, with the running balance after it."""
+    in_or_out = or_(StockMove.from_location_id == location_id, StockMove.to_location_id == location_id)
+    base = select(StockMove).where(StockMove.item_id == item_id, in_or_out)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    moves = list(db.session.scalars(base.order_by(StockMove.id.desc()).limit(per_page).offset((page - 1) * per_page)))
+    balance_now = Decimal(
+        db.session.scalar(
+            select(func.sum(StockBalance.quantity)).where(
+                StockBalance.item_id == item_id, StockBalance.location_id == location_id
+            )
+        )
+        or 0
+    )
+    # The running balance after the newest move on this page: now, less everything newer than the page.
+    if moves:
+        newer = select(StockMove).where(StockMove.item_id == item_id, in_or_out, StockMove.id > moves[0].id)
+        newer_sq = newer.subquery()
+        newer_in = db.session.scalar(
+            select(func.coalesce(func.sum(newer_sq.c.quantity), 0)).where(newer_sq.c.to_location_id == location_id)
+        )
+        newer_out = db.session.scalar(
+            select(func.coalesce(func.sum(newer_sq.c.quantity), 0)).where(newer_sq.c.from_location_id == location_id)
+        )
+        running = balance_now - Decimal(newer_in) + Decimal(newer_out)
+    else:
+        running = balance_now
+    rows = []
+    for move in moves:
+        change = move.quantity if move.to_location_id == location_id else -move.quantity
+        rows.append({"move": move, "change": change, "balance_after": running})
+        running -= change
+    return {"rows": rows, "total": total, "page": page, "per_page": per_page, "balance": balance_now}
+
+
+# --- adjustments -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdjustmentLineInput:
+    item_id: int
+    quantity: Decimal  # + found, - lost
+    lot_id: int | None = None
+
+
+def create_adjustment(location: Location, reason: str, lines: list[AdjustmentLineInput], note: str, user) -> Adjustment:
+    """Record an adjustment; post it now, or hold it for a manager when its value passes the threshold."""
+    from flask import current_app
+
+    if reason not in ADJUSTMENT_REASONS:
+        raise ValidationFailed(_("Choose a reason."), fields={"reason": [", ".join(ADJUSTMENT_REASONS)]})
+    if not location.tracks_stock:
+        raise ValidationFailed(_("Stock can only be adjusted where it is kept."), fields={"location_id": ["?"]})
+    if not lines:
+        raise ValidationFailed(_("Add at least one item."), fields={"lines": [_("Required.")]})
+    adjustment = Adjustment(
+        location=location, reason=reason, note=note or "", status="pending", value=0, requested_by_id=user.id
+    )
+    value = Decimal(0)
+    for line in lines:
+        item = get_item(line.item_id)
+        if line.quantity == 0:
+            raise ValidationFailed(_("A change of zero changes nothing."), fields={"quantity": [_("Not 0.")]})
+        if item.is_lot_tracked and line.lot_id is None:
+            raise ValidationFailed(_("%(item)s needs a lot.", item=item.name_id), fields={"lot": [_("Required.")]})
+        quantity = quantize_qty(line.quantity, item.base_unit)
+        cost = Decimal(item.average_cost)
+        adjustment.lines.append(AdjustmentLine(item_id=item.id, lot_id=line.lot_id, quantity=quantity, unit_cost=cost))
+        value += abs(quantity) * cost
+    adjustment.value = int(value.to_integral_value())
+    db.session.add(adjustment)
+    db.session.flush()
+    audit.record(
+        "create",
+        "adjustment",
+        adjustment.id,
+        {
+            "location": location.code,
+            "reason": reason,
+            "value": adjustment.value,
+            "lines": [[ln.item_id, ln.lot_id, ln.quantity] for ln in adjustment.lines],
+        },
+    )
+    if adjustment.value <= current_app.config["ADJUSTMENT_APPROVAL_THRESHOLD"] or user.has_role("manager"):
+        _post_adjustment(adjustment, user)
+    return adjustment
+
+
+def approve_adjustment(adjustment: Adjustment, user) -> Adjustment:
+    if not user.has_role("manager"):
+        raise Forbidden(_("Only a manager can approve an adjustment."))
+    if adjustment.status != "pending":
+        raise DomainError(_("This adjustment is already %(status)s.", status=adjustment.status))
+    _post_adjustment(adjustment, user)
+    return adjustment
+
+
+def reject_adjustment(adjustment: Adjustment, user) -> Adjustment:
+    if not user.has_role("manager"):
+        raise Forbidden(_("Only a manager can reject an adjustment."))
+    if adjustment.status != "pending":
+        raise DomainError(_("This adjustment is already %(status)s.", status=adjustment.status))
+    adjustment.status, adjustment.decided_by_id, adjustment.decided_at = "rejected", user.id, utcnow()
+    db.session.flush()
+    audit.record("reject", "adjustment", adjustment.id)
+    return adjustment
+
+
+def _post_adjustment(adjustment: Adjustment, user) -> None:
+    loss = location_of_kind("loss")
+    moves = []
+    for line in adjustment.lines:
+        inbound = line.quantity > 0
+        moves.append(
+            Move(
+                item_id=line.item_id,
+                lot_id=line.lot_id,
+                quantity=abs(line.quantity),
+                reason="adjustment",
+                reference=adjustment.reference,
+                from_location_id=loss.id if inbound else adjustment.location_id,
+                to_location_id=adjustment.location_id if inbound else loss.id,
+            )
+        )
+    post_moves(moves, user_id=user.id)
+    adjustment.status, adjustment.decided_by_id, adjustment.decided_at = "posted", user.id, utcnow()
+    db.session.flush()
+    audit.record("post", "adjustment", adjustment.id, {"value": adjustment.value})
+
+
+def get_adjustment(adjustment_id: int) -> Adjustment:
+    adjustment = db.session.get(Adjustment, adjustment_id)
+    if adjustment is None:
+        raise NotFound(_("Adjustment not found."))
+    return adjustment
+
+
+def pending_adjustments() -> list[Adjustment]:
+    return list(db.session.scalars(select(Adjustment).where(Adjustment.status == "pending").order_by(Adjustment.id)))
+
+
+# --- transfers -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransferLineInput:
+    item_id: int
+    quantity: Decimal
+    lot_id: int | None = None
+
+
+def create_transfer(
+    from_location: Location, to_location: Location, lines: list[TransferLineInput], user, two_step: bool = False
+) -> Transfer:
+    """Move stock between our locations: at once, or dispatched to in-transit and received later."""
+    if from_location.id == to_location.id:
+        raise ValidationFailed(_("Choose two different locations."), fields={"to_location_id": [_("Same.")]})
+    if not (from_location.tracks_stock and to_location.tracks_stock):
+        raise ValidationFailed(_("A transfer moves stock between our own locations."))
+    if not lines:
+        raise ValidationFailed(_("Add at least one item."), fields={"lines": [_("Required.")]})
+    transfer = Transfer(
+        from_location=from_location,
+        to_location=to_location,
+        created_by_id=user.id,
+        status="in_transit" if two_step else "done",
+    )
+    for line in lines:
+        item = get_item(line.item_id)
+        transfer.lines.append(
+            TransferLine(item_id=item.id, lot_id=line.lot_id, quantity=quantize_qty(line.quantity, item.base_unit))
+        )
+    db.session.add(transfer)
+    db.session.flush()
+    via = location_of_kind("in_transit") if two_step else to_location
+    post_moves(
+        [
+            Move(
+                item_id=ln.item_id,
+                lot_id=ln.lot_id,
+                quantity=ln.quantity,
+                reason="transfer",
+                reference=transfer.reference,
+                from_location_id=from_location.id,
+                to_location_id=via.id,
+            )
+            for ln in transfer.lines
+        ],
+        user_id=user.id,
+    )
+    if not two_step:
+        transfer.received_by_id, transfer.received_at = user.id, utcnow()
+    return transfer
+
+
+def receive_transfer(transfer: Transfer, user) -> Transfer:
+    if transfer.status != "in_transit":
+        raise DomainError(_("Transfer %(ref)s has already been received.", ref=transfer.reference))
+    in_transit = location_of_kind("in_transit")
+    post_moves(
+        [
+            Move(
+                item_id=ln.item_id,
+                lot_id=ln.lot_id,
+                quantity=ln.quantity,
+                reason="transfer",
+                reference=transfer.reference,
+                from_location_id=in_transit.id,
+                to_location_id=transfer.to_location_id,
+            )
+            for ln in transfer.lines
+        ],
+        user_id=user.id,
+    )
+    transfer.status, transfer.received_by_id, transfer.received_at = "done", user.id, utcnow()
+    db.session.flush()
+    return transfer
+
+
+def get_transfer(transfer_id: int) -> Transfer:
+    transfer = db.session.get(Transfer, transfer_id)
+    if transfer is None:
+        raise NotFound(_("Transfer not found."))
+    return transfer
+
+
+def transfers_in_transit() -> list[Transfer]:
+    return list(db.session.scalars(select(Transfer).where(Transfer.status == "in_transit").order_by(Transfer.id)))

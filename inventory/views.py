@@ -1,0 +1,337 @@
+"""The inventory screens: look up by scan, stock on hand, stock card, adjustment, transfer, labels."""
+
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth import roles_required
+from app.db import db
+from app.errors import DomainError
+from app.idempotency import idempotent
+from app.views import MenuEntry
+from inventory import labels, services
+from inventory.models import ADJUSTMENT_REASONS, Barcode, Item, Location, Lot
+
+bp = Blueprint("inventory", __name__, url_prefix="/stock", template_folder="templates", static_folder="static")
+
+ALL = ("manager", "warehouse", "cashier")
+STOCK_STAFF = ("manager", "warehouse")
+
+MENU = [
+    MenuEntry("inventory.lookup", _l("Scan an item"), ALL, _l("See an item and its stock by scanning it")),
+    MenuEntry("inventory.on_hand", _l("Stock on hand"), ALL, _l("What is where, by location")),
+    MenuEntry("inventory.transfer", _l("Transfer"), STOCK_STAFF, _l("Move stock from the warehouse to the shop")),
+    MenuEntry("inventory.adjust", _l("Adjust stock"), STOCK_STAFF, _l("Damaged, expired, found, count corrections")),
+    MenuEntry("inventory.card", _l("Stock card"), STOCK_STAFF, _l("Every move of an item at a location")),
+    MenuEntry("inventory.labels", _l("Print labels"), STOCK_STAFF, _l("Barcode labels for goods, bins and lots")),
+]
+
+
+def home_counts(user) -> dict:
+    counts = {}
+    if user.has_role("manager"):
+        counts["pending_adjustments"] = len(services.pending_adjustments())
+    if user.has_role(*STOCK_STAFF):
+        counts["in_transit"] = len(services.transfers_in_transit())
+    return counts
+
+
+def _stock_locations() -> list[Location]:
+    rows = db.session.scalars(select(Location).where(Location.is_active).order_by(Location.code))
+    return [loc for loc in rows if loc.tracks_stock]
+
+
+def _parse_qty(text: str | None, field: str, errors: dict) -> Decimal | None:
+    try:
+        return Decimal((text or "").strip().replace(",", "."))
+    except InvalidOperation:
+        errors[field] = _("Enter a number, like 2 or 12,5.")
+        return None
+
+
+def _new_key() -> str:
+    return str(uuid.uuid4())
+
+
+@bp.route("/lookup")
+@roles_required(*ALL)
+def lookup():
+    """Scan or type a code: the item, its packaging and where its stock is."""
+    code = request.args.get("code", "")
+    result, error, balances = None, None, []
+    if code.strip():
+        try:
+            result = services.resolve_scan(code)
+            if result.item is not None:
+                balances = services.stock_on_hand(item_id=result.item.id)
+            elif result.location is not None:
+                balances = services.stock_on_hand(location_id=result.location.id)
+        except DomainError as exc:
+            error = exc.message
+    status = 404 if error else 200
+    return render_template("inventory/lookup.html", code=code, result=result, error=error, balances=balances), status
+
+
+@bp.route("/on-hand")
+@roles_required(*ALL)
+def on_hand():
+    """Stock on hand, for a location (with the bins under it) or everywhere."""
+    location_id = request.args.get("location_id", type=int)
+    rows = services.stock_on_hand(location_id=location_id)
+    return render_template("inventory/on_hand.html", rows=rows, locations=_stock_locations(), location_id=location_id)
+
+
+@bp.route("/card")
+@roles_required(*STOCK_STAFF)
+def card():
+    """The stock card: every move of one item in or out of one location, newest first."""
+    code = request.args.get("code", "").strip()
+    item_id = request.args.get("item_id", type=int)
+    location_id = request.args.get("location_id", type=int)
+    page = max(request.args.get("page", 1, type=int), 1)
+    error = None
+    if code:
+        try:
+            found = services.resolve_scan(code)
+            item_id = found.item.id if found.item else item_id
+        except DomainError as exc:
+            error = exc.message
+    item = db.session.get(Item, item_id) if item_id else None
+    data = services.stock_card(item.id, location_id, page) if item and location_id else None
+    return render_template(
+        "inventory/card.html",
+        item=item,
+        location_id=location_id,
+        data=data,
+        error=error,
+        locations=_stock_locations(),
+        items=db.session.scalars(select(Item).order_by(Item.sku)),
+    )
+
+
+@bp.route("/adjust", methods=["GET", "POST"])
+@roles_required(*STOCK_STAFF)
+def adjust():
+    """Adjust stock for a reason; big ones wait for a manager."""
+    if request.method == "POST":
+        return _post_adjustment()
+    return _adjust_form({}, {})
+
+
+def _adjust_form(form: dict, errors: dict, status: int = 200):
+    return render_template(
+        "inventory/adjust.html",
+        form=form,
+        errors=errors,
+        reasons=ADJUSTMENT_REASONS,
+        locations=_stock_locations(),
+        pending=services.pending_adjustments(),
+        idempotency_key=_new_key(),
+    ), status
+
+
+@idempotent
+def _post_adjustment():
+    form = request.form
+    errors: dict = {}
+    location = db.session.get(Location, form.get("location_id", type=int) or 0)
+    if location is None:
+        errors["location_id"] = _("Choose a location.")
+    if form.get("reason") not in ADJUSTMENT_REASONS:
+        errors["reason"] = _("Choose a reason.")
+    quantity = _parse_qty(form.get("quantity"), "quantity", errors)
+    item, lot_id = None, None
+    try:
+        scanned = services.resolve_scan(form.get("code", ""))
+        item = scanned.item
+        if item is None:
+            errors["code"] = _("That is a location, not an item.")
+        elif form.get("lot", "").strip() or scanned.lot_code:
+            lot_code = form.get("lot", "").strip() or scanned.lot_code
+            lot = db.session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.code == lot_code))
+            if lot is None:
+                errors["lot"] = _("Lot %(lot)s is not known for this item.", lot=lot_code)
+            else:
+                lot_id = lot.id
+    except DomainError as exc:
+        errors["code"] = exc.message
+    if errors:
+        return _adjust_form(form, errors, 422)
+    try:
+        adjustment = services.create_adjustment(
+            location,
+            form["reason"],
+            [services.AdjustmentLineInput(item.id, quantity, lot_id)],
+            form.get("note", ""),
+            current_user,
+        )
+    except DomainError as exc:
+        field = next(iter(exc.fields), "quantity")
+        return _adjust_form(form, {field: exc.message}, 422)
+    if adjustment.status == "posted":
+        flash(_("%(ref)s posted.", ref=adjustment.reference), "success")
+    else:
+        flash(
+            _(
+                "%(ref)s is worth %(value)s and waits for a manager's approval.",
+                ref=adjustment.reference,
+                value=f"Rp{adjustment.value:,}".replace(",", "."),
+            ),
+            "warning",
+        )
+    return redirect(url_for("inventory.adjust"))
+
+
+@bp.route("/adjustments/<int:adjustment_id>/<any(approve, reject):decision>", methods=["POST"])
+@roles_required("manager")
+def decide_adjustment(adjustment_id: int, decision: str):
+    """A manager approves (posts) or rejects a pending adjustment."""
+    adjustment = services.get_adjustment(adjustment_id)
+    if decision == "approve":
+        services.approve_adjustment(adjustment, current_user)
+        flash(_("%(ref)s approved and posted.", ref=adjustment.reference), "success")
+    else:
+        services.reject_adjustment(adjustment, current_user)
+        flash(_("%(ref)s rejected.", ref=adjustment.reference), "info")
+    return redirect(url_for("inventory.adjust"))
+
+
+@bp.route("/transfer", methods=["GET", "POST"])
+@roles_required(*STOCK_STAFF)
+def transfer():
+    """Move stock between locations; scan each item into the list."""
+    if request.method == "POST":
+        return _post_transfer()
+    return _transfer_form({}, {}, [])
+
+
+def _transfer_form(form, errors: dict, lines: list, status: int = 200):
+    return render_template(
+        "inventory/transfer.html",
+        form=form,
+        errors=errors,
+        lines=lines,
+        locations=_stock_locations(),
+        in_transit=services.transfers_in_transit(),
+        idempotency_key=_new_key(),
+    ), status
+
+
+@idempotent
+def _post_transfer():
+    form = request.form
+    errors: dict = {}
+    source = db.session.get(Location, form.get("from_location_id", type=int) or 0)
+    target = db.session.get(Location, form.get("to_location_id", type=int) or 0)
+    if source is None:
+        errors["from_location_id"] = _("Choose where the stock comes from.")
+    if target is None:
+        errors["to_location_id"] = _("Choose where the stock goes.")
+    lines, shown = [], []
+    for code, qty_text in zip(form.getlist("code"), form.getlist("quantity"), strict=False):
+        if not code.strip():
+            continue
+        shown.append({"code": code, "quantity": qty_text})
+        quantity = _parse_qty(qty_text, "lines", errors)
+        try:
+            scanned = services.resolve_scan(code)
+        except DomainError as exc:
+            errors["lines"] = exc.message
+            continue
+        if scanned.item is None or quantity is None:
+            errors.setdefault("lines", _("Code %(code)s is not an item.", code=code))
+            continue
+        lot_id = None
+        if scanned.lot_code:
+            lot = db.session.scalar(select(Lot).where(Lot.item_id == scanned.item.id, Lot.code == scanned.lot_code))
+            lot_id = lot.id if lot else None
+        lines.append(services.TransferLineInput(scanned.item.id, quantity, lot_id))
+    if not lines and "lines" not in errors:
+        errors["lines"] = _("Scan at least one item.")
+    if errors:
+        return _transfer_form(form, errors, shown, 422)
+    try:
+        done = services.create_transfer(source, target, lines, current_user, two_step=bool(form.get("two_step")))
+    except DomainError as exc:
+        return _transfer_form(form, {"lines": exc.message}, shown, 422)
+    if done.status == "done":
+        flash(_("%(ref)s done: the stock is at %(to)s.", ref=done.reference, to=target.name), "success")
+    else:
+        flash(_("%(ref)s is on its way; receive it at %(to)s.", ref=done.reference, to=target.name), "info")
+    return redirect(url_for("inventory.transfer"))
+
+
+@bp.route("/transfers/<int:transfer_id>/receive", methods=["POST"])
+@roles_required(*STOCK_STAFF)
+def receive_transfer(transfer_id: int):
+    """Receive a transfer that was sent via in-transit."""
+    done = services.receive_transfer(services.get_transfer(transfer_id), current_user)
+    flash(_("%(ref)s received.", ref=done.reference), "success")
+    return redirect(url_for("inventory.transfer"))
+
+
+@bp.route("/labels")
+@roles_required(*STOCK_STAFF)
+def labels_page():
+    """Choose labels to print: goods barcodes, locations, lots."""
+    return render_template(
+        "inventory/labels.html",
+        barcodes=db.session.scalars(select(Barcode).order_by(Barcode.id)).all(),
+        locations=_stock_locations(),
+        lots=db.session.scalars(select(Lot).order_by(Lot.expiry_date, Lot.id)).all(),
+    )
+
+
+@bp.route("/labels/sheet")
+@roles_required(*STOCK_STAFF)
+def labels_sheet():
+    """A printable A4 sheet of the chosen labels."""
+    copies = min(max(request.args.get("copies", 1, type=int), 1), 99)
+    chosen = []
+    for kind in ("barcode", "location", "lot"):
+        for obj_id in request.args.getlist(kind, type=int):
+            label = _label_for(kind, obj_id)
+            chosen.extend([{"kind": kind, "id": obj_id, **label}] * copies)
+    return render_template("inventory/labels_sheet.html", labels=chosen)
+
+
+@bp.route("/labels/<any(barcode, location, lot):kind>/<int:obj_id>.<any(svg, png):fmt>")
+@roles_required(*STOCK_STAFF)
+def label_image(kind: str, obj_id: int, fmt: str):
+    """One label as SVG or PNG."""
+    label = _label_for(kind, obj_id)
+    image = labels.render_barcode(label["symbology"], label["data"], fmt, text=label["text"])
+    return Response(image, mimetype="image/svg+xml" if fmt == "svg" else "image/png")
+
+
+def _label_for(kind: str, obj_id: int) -> dict:
+    """What a label encodes and shows, for a packaging barcode, a location or a lot."""
+    if kind == "barcode":
+        barcode = db.session.get(Barcode, obj_id) or abort(404)
+        item = barcode.packaging.item
+        return {
+            "symbology": barcode.symbology,
+            "data": barcode.code,
+            "text": None,
+            "title": f"{item.name_id} · {barcode.packaging.name}",
+        }
+    if kind == "location":
+        location = db.session.get(Location, obj_id) or abort(404)
+        return {"symbology": "code128", "data": location.code, "text": None, "title": location.name}
+    lot = db.session.get(Lot, obj_id) or abort(404)
+    gtin = db.session.scalar(
+        select(Barcode.code)
+        .join(Barcode.packaging)
+        .where(Barcode.packaging.has(item_id=lot.item_id), Barcode.symbology.in_(("ean13", "ean8")))
+        .limit(1)
+    )
+    title = f"{lot.item.name_id} · {lot.code}"
+    if gtin:
+        data, text = labels.gs1_128_data(gtin, lot=lot.code, expiry=lot.expiry_date)
+        return {"symbology": "gs1_128", "data": data, "text": text, "title": title}
+    return {"symbology": "code128", "data": lot.code, "text": None, "title": title}

@@ -1,0 +1,246 @@
+"""Fixtures: the app on a fresh database made by the migrations, each test in a rolled-back transaction.
+
+Servers come from the environment: TEST_DATABASE_URL (or a PostgreSQL DATABASE_URL) and REDIS_URL. Tests
+marked postgres, concurrency, redis or browser are skipped with the reason when their server is missing,
+and fail instead when CI=true.
+"""
+
+import os
+import re
+import shutil
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import text
+
+from app.db import db
+from app.factory import create_app
+
+CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _postgres_base_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+    return url if url.startswith("postgresql") else None
+
+
+PG_BASE_URL = _postgres_base_url()
+REDIS_URL = os.environ.get("REDIS_URL")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _missing(marker: str) -> str | None:
+    """Why the server a marker needs is missing, or None when it is there."""
+    if marker in ("postgres", "concurrency") and not PG_BASE_URL:
+        return "no PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/lumbung_test (an empty database)"
+    if marker == "redis":
+        if not REDIS_URL:
+            return "no Redis: set REDIS_URL=redis://127.0.0.1:6379/15"
+        try:
+            import redis
+
+            redis.Redis.from_url(REDIS_URL).ping()
+        except Exception as exc:  # noqa: BLE001 - any failure means the server is not usable
+            return f"Redis at {REDIS_URL} does not answer: {exc}"
+    if marker == "browser":
+        if not CHROMIUM:
+            return "no Chromium: apt-get install chromium"
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            return "no Playwright: pip install -r requirements-dev.txt"
+    return None
+
+
+def pytest_runtest_setup(item):
+    for marker in ("postgres", "concurrency", "redis", "browser"):
+        if item.get_closest_marker(marker):
+            reason = _missing(marker)
+            if reason:
+                if CI:
+                    pytest.fail(f"CI=true but {reason}")
+                pytest.skip(reason)
+
+
+def pytest_report_header(config):
+    return [
+        f"database: {'PostgreSQL ' + _hide(PG_BASE_URL) if PG_BASE_URL else 'SQLite (file)'}; "
+        f"redis: {REDIS_URL or 'none'}; chromium: {CHROMIUM or 'none'}; CI={CI}"
+    ]
+
+
+def _hide(url: str) -> str:
+    return re.sub(r"//[^@]*@", "//…@", url)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """The database for this run: TEST_DATABASE_URL as given (CI makes it fresh), a throwaway database
+    beside a PostgreSQL DATABASE_URL (never the developer's own data), or an SQLite file."""
+    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+        yield os.environ["TEST_DATABASE_URL"]
+        return
+    if not PG_BASE_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    name = f"lumbung_test_{uuid.uuid4().hex[:10]}"
+    with _admin_connection() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _with_database(PG_BASE_URL, name)
+    with _admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin_connection():
+    url = _with_database(PG_BASE_URL, "postgres").replace("postgresql+psycopg://", "postgresql://")
+    return psycopg.connect(url, autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    """The application, its schema made by the migrations (never by create_all)."""
+    app = create_app(
+        "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True}}
+    )
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return app
+
+
+class _JoinedSession(FlaskSession):
+    """A session that always uses the test's connection (Flask-SQLAlchemy would pick the engine)."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return self.bind
+
+
+@pytest.fixture
+def session(app):
+    """Run the test inside a transaction that is rolled back at its end; commits become savepoints."""
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"class_": _JoinedSession, "bind": connection, "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, session):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, session):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(session):
+    """Make a user of a role; the password is 'password-123'."""
+    from app import auth
+
+    counter = {"n": 0}
+
+    def make(role: str, username: str | None = None, password: str = "password-123"):
+        counter["n"] += 1
+        return auth.create_user(username or f"{role}{counter['n']}", f"Test {role}", role, password)
+
+    return make
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(client, make_user):
+    """Sign a new user of a role in through the login screen; return the user."""
+
+    def do(role: str):
+        user = make_user(role)
+        page = client.get("/login")
+        response = client.post(
+            "/login",
+            data={
+                "username": user.username,
+                "password": "password-123",
+                "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            },
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return do
+
+
+class ApiClient:
+    """A test client that calls the API with a bearer token and a fresh Idempotency-Key per POST."""
+
+    def __init__(self, client, token: str):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, url, **kw):
+        return self.client.get(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def post(self, url, json=None, key: str | None = None, **kw):
+        headers = {**self.headers, "Idempotency-Key": key or str(uuid.uuid4()), **kw.pop("headers", {})}
+        return self.client.post(url, json=json, headers=headers, **kw)
+
+    def patch(self, url, json=None, **kw):
+        return self.client.patch(url, json=json, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+
+@pytest.fixture
+def api(client, make_user):
+    """api('manager') -> an ApiClient acting as a new user of that role."""
+    from app import auth
+
+    def make(role: str):
+        user = make_user(role)
+        return ApiClient(client, auth.issue_api_token(user, "tests"))
+
+    return make
+
+
+@pytest.fixture
+def demo(session):
+    """The demo cooperative's locations, items and opening stock."""
+    from demo import load_demo
+
+    load_demo()
+    return session
+
+
+def truncate_all(engine) -> None:
+    """Empty every table (for tests that commit for real: other processes, a live server)."""
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
