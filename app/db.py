@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, Numeric, TypeDecorator, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Named constraints so Alembic migrations are stable on PostgreSQL and SQLite alike.
@@ -34,6 +34,28 @@ def Qty() -> Numeric:  # noqa: N802 - reads as a type in column definitions
 
 def Rate() -> Numeric:  # noqa: N802 - a unit cost per base unit may have fractions of a rupiah
     return Numeric(18, 4, asdecimal=True)
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Make SQLite transactional the way PostgreSQL is: real BEGIN, savepoints, foreign keys.
+
+    pysqlite's own transaction handling skips BEGIN and breaks SAVEPOINT (SQLAlchemy's pysqlite notes).
+    BEGIN IMMEDIATE takes the write lock up front, standing in for SELECT ... FOR UPDATE.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def utcnow() -> datetime:

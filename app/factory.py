@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from app import auth, errors, jobs
 from app.config import CONFIGS, INSTANCE_DIR
+from app.db import configure_sqlite
 from app.extensions import api, babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

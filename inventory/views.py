@@ -28,7 +28,7 @@ MENU = [
     MenuEntry("inventory.transfer", _l("Transfer"), STOCK_STAFF, _l("Move stock from the warehouse to the shop")),
     MenuEntry("inventory.adjust", _l("Adjust stock"), STOCK_STAFF, _l("Damaged, expired, found, count corrections")),
     MenuEntry("inventory.card", _l("Stock card"), STOCK_STAFF, _l("Every move of an item at a location")),
-    MenuEntry("inventory.labels", _l("Print labels"), STOCK_STAFF, _l("Barcode labels for goods, bins and lots")),
+    MenuEntry("inventory.labels_page", _l("Print labels"), STOCK_STAFF, _l("Barcode labels for goods, bins and lots")),
 ]
 
 

@@ -36,7 +36,10 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def _missing(marker: str) -> str | None:
     """Why the server a marker needs is missing, or None when it is there."""
     if marker in ("postgres", "concurrency") and not PG_BASE_URL:
-        return "no PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/lumbung_test (an empty database)"
+        return (
+            "no PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/lumbung_test"
+            " (an empty database)"
+        )
     if marker == "redis":
         if not REDIS_URL:
             return "no Redis: set REDIS_URL=redis://127.0.0.1:6379/15"
