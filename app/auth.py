@@ -18,9 +18,12 @@ from app.errors import DomainError, Forbidden
 from app.extensions import login_manager
 from app.models import ROLES, ApiToken, LoginAttempt, User, UserSession
 
-# Argon2id; argon2-cffi's defaults (m=64 MiB, t=3, p=4) exceed OWASP's minimum (m=19 MiB, t=2, p=1).
-_hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
+
+
+def _hasher() -> PasswordHasher:
+    """Argon2id; argon2-cffi's defaults (m=64 MiB, t=3, p=4) exceed OWASP's minimum (m=19 MiB, t=2, p=1)."""
+    return PasswordHasher(**current_app.config["ARGON2_PARAMETERS"])
 
 
 class LoginRefused(DomainError):
@@ -39,16 +42,17 @@ def hash_password(password: str) -> str:
             _("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
             fields={"password": [_("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]},
         )
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password(user: User, password: str) -> bool:
+    hasher = _hasher()
     try:
-        _hasher.verify(user.password_hash, password)
+        hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
     return True
 
 

@@ -23,6 +23,7 @@ class Config:
     SESSION_COOKIE_SECURE = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     SESSION_IDLE_TIMEOUT = timedelta(hours=2)
+    ARGON2_PARAMETERS: dict = {}  # argon2-cffi's defaults: Argon2id, m=64 MiB, t=3, p=4
     LOGIN_MAX_FAILURES_PER_USER = 5
     LOGIN_MAX_FAILURES_PER_IP = 20
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
@@ -94,6 +95,8 @@ class TestingConfig(Config):
     JOBS_IN_PROCESS = True
     SESSION_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = True
+    # Still Argon2id, just cheap: the suite makes hundreds of users.
+    ARGON2_PARAMETERS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
     @classmethod
     def from_environment(cls) -> dict:

@@ -59,7 +59,7 @@ class ItemById(MethodView):
         return services.get_item(item_id)
 
     @roles_required("manager")
-    @items_blp.arguments(schemas.ItemUpdateSchema)
+    @items_blp.arguments(schemas.ItemUpdateSchema(partial=True))
     @items_blp.response(200, schemas.ItemSchema)
     def patch(self, data, item_id):
         """Change an item (audited)."""

@@ -19,6 +19,7 @@ from app.errors import DomainError, ValidationFailed
 from inventory.models import BASE_UNITS, MOVE_REASONS, UNTRACKED_KINDS, Item, Location, Lot, StockBalance, StockMove
 
 COST_PLACES = Decimal("0.0001")
+QTY_PLACES = Decimal("0.001")
 balance_t = StockBalance.__table__
 item_t = Item.__table__
 move_t = StockMove.__table__
@@ -55,8 +56,8 @@ class InsufficientStock(DomainError):
             ),
             item_id=item_id,
             location_id=location_id,
-            available=str(available),
-            requested=str(requested),
+            available=str(available.quantize(QTY_PLACES)),
+            requested=str(requested.quantize(QTY_PLACES)),
         )
 
 
@@ -71,7 +72,7 @@ def quantize_qty(quantity: Decimal, base_unit: str) -> Decimal:
     quantum = Decimal(1).scaleb(-places)
     if quantity != quantity.quantize(quantum):
         raise ValidationFailed(
-            _("%(unit)s is counted to %(n)d decimal places.", unit=base_unit, n=places),
+            _("%(unit)s is counted to %(n)d decimal places.", unit=_(base_unit), n=places),
             fields={"quantity": [_("At most %(n)d decimal places.", n=places)]},
         )
     return quantity.quantize(quantum)

@@ -37,8 +37,7 @@ class ItemSchema(Schema):
 
 
 class ItemUpdateSchema(ItemSchema):
-    class Meta:
-        partial = True
+    """PATCH an item: used with partial=True, so only the fields sent change (no defaults filled in)."""
 
 
 class BarcodeInSchema(Schema):

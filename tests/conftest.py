@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import text
@@ -146,8 +147,17 @@ def session(app):
             connection.close()
 
 
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context, as in production (g, and the signed-in user, don't leak)."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app, session):
+    app.test_client_class = FreshContextClient
     return app.test_client()
 
 

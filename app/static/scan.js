@@ -23,7 +23,21 @@
       input.focus();
       return;
     }
+    if (input.dataset.scanAction === "next") {
+      // The scan fills one field of a longer form: move on to the next field instead of submitting.
+      const next = nextField(input);
+      if (next) { next.focus(); return; }
+    }
     if (input.form) input.form.requestSubmit();
+  }
+
+  function nextField(input) {
+    if (!input.form) return null;
+    const fields = Array.from(input.form.elements).filter(function (el) {
+      return (el instanceof HTMLInputElement || el instanceof HTMLSelectElement || el instanceof HTMLTextAreaElement) &&
+        el.type !== "hidden" && !el.disabled && !el.readOnly && el.getClientRects().length > 0;
+    });
+    return fields[fields.indexOf(input) + 1] || null;
   }
 
   document.addEventListener("keydown", function (event) {

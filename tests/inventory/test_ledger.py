@@ -79,7 +79,7 @@ def test_not_enough_stock_names_item_location_and_what_is_there_and_writes_nothi
                 Move(world.sugar.id, world.bin1.id, world.customer.id, D(3), "sale", "S-9"),
             ]
         )
-    assert error.value.message == "Not enough Gula 1 kg at Rak 1: 3 available, 4 needed."
+    assert error.value.message == "Stok Gula 1 kg di Rak 1 tidak cukup: ada 3, perlu 4."
     assert error.value.extra["available"] == "3.000"
     # The check comes before any write: the batch left nothing behind, not even a balance row for the shop.
     assert db.session.scalar(select(func.count()).select_from(StockMove)) == 1
@@ -90,7 +90,7 @@ def test_not_enough_stock_names_item_location_and_what_is_there_and_writes_nothi
 def test_no_stock_row_at_all_is_insufficient_too(world):
     with pytest.raises(InsufficientStock) as error:
         post_moves([Move(world.rice.id, world.shop.id, world.customer.id, D("0.5"), "sale", "S-1")])
-    assert "0 available, 0.5 needed" in error.value.message
+    assert "ada 0, perlu 0.5" in error.value.message
 
 
 def test_transfer_moves_between_internal_locations(world):
@@ -102,9 +102,9 @@ def test_transfer_moves_between_internal_locations(world):
 
 
 def test_quantities_must_fit_the_unit(world):
-    with pytest.raises(services.ValidationFailed, match="pack is counted to 0 decimal places"):
+    with pytest.raises(services.ValidationFailed, match="Satuan pak dihitung sampai 0 angka"):
         post_moves([Move(world.sphp.id, world.supplier.id, world.bin1.id, D("1.5"), "receipt", "PO")])
-    with pytest.raises(services.ValidationFailed, match="kg is counted to 3 decimal places"):
+    with pytest.raises(services.ValidationFailed, match="Satuan kg dihitung sampai 3 angka"):
         post_moves([Move(world.rice.id, world.supplier.id, world.bin1.id, D("1.2345"), "receipt", "PO")])
 
 
@@ -122,9 +122,9 @@ def test_reversal_undoes_a_receipt_once(world):
     assert balance(world.sugar, world.bin1) == D(0)
     reversal = db.session.scalars(select(StockMove).where(StockMove.reverses_move_id == ids[0])).one()
     assert (reversal.from_location_id, reversal.to_location_id) == (world.bin1.id, world.supplier.id)
-    with pytest.raises(services.DomainError, match="already been reversed"):
+    with pytest.raises(services.DomainError, match="sudah pernah dibalik"):
         reverse_moves(ids, "REV-AGAIN")
-    with pytest.raises(services.DomainError, match="cannot be reversed"):
+    with pytest.raises(services.DomainError, match="tidak bisa dibalik"):
         reverse_moves([reversal.id], "REV-REV")
 
 

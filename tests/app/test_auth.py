@@ -1,0 +1,135 @@
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from app import auth
+from app.db import db, utcnow
+from app.models import LoginAttempt, UserSession
+from tests.conftest import csrf_token_from
+
+
+def sign_in(client, username, password="password-123"):
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token_from(page.get_data(as_text=True))},
+    )
+
+
+def session_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def test_passwords_are_hashed_with_argon2id(make_user):
+    user = make_user("cashier")
+    assert user.password_hash.startswith("$argon2id$")
+    assert "password-123" not in user.password_hash
+
+
+def test_sign_in_opens_a_new_server_side_session_each_time(client, make_user):
+    user = make_user("cashier")
+    assert sign_in(client, user.username).status_code == 302
+    first = db.session.scalars(select(UserSession.id).where(UserSession.user_id == user.id)).all()
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").get_data(as_text=True))})
+    sign_in(client, user.username)
+    both = db.session.scalars(select(UserSession.id).where(UserSession.user_id == user.id)).all()
+    assert len(first) == 1 and len(both) == 2 and first[0] in both
+    assert len(both[0]) >= 40  # 32 random bytes, url-safe
+
+
+def test_the_home_page_needs_a_signed_in_user(client, session):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(client, make_user):
+    user = make_user("cashier")
+    wrong = sign_in(client, user.username, "not-the-password").get_data(as_text=True)
+    unknown = sign_in(client, "nobody", "not-the-password").get_data(as_text=True)
+    assert "Nama pengguna atau kata sandi salah." in wrong
+    assert "Nama pengguna atau kata sandi salah." in unknown
+    assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 2
+
+
+def test_login_is_rate_limited_per_account(client, make_user):
+    user = make_user("cashier")
+    for _ in range(5):
+        assert sign_in(client, user.username, "guess-guess").status_code == 200
+    response = sign_in(client, user.username)  # even the right password is refused for now
+    assert response.status_code == 200
+    assert client.get("/").status_code == 302
+    assert "Terlalu sering gagal masuk. Tunggu 15 menit" in response.get_data(as_text=True)
+
+
+def test_old_failures_stop_counting_after_the_window(client, make_user):
+    user = make_user("cashier")
+    for _ in range(5):
+        sign_in(client, user.username, "guess-guess")
+    db.session.execute(update(LoginAttempt).values(attempted_at=utcnow() - timedelta(minutes=16)))
+    assert sign_in(client, user.username).status_code == 302
+
+
+def test_logout_ends_the_session_so_a_replayed_cookie_is_refused(client, make_user):
+    user = make_user("manager")
+    sign_in(client, user.username)
+    old_cookie = session_cookie(client)
+    assert client.get("/").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").get_data(as_text=True))})
+    client.set_cookie("session", old_cookie)  # an attacker replays the cookie captured before logout
+    assert client.get("/").status_code == 302
+
+
+def test_disabling_a_user_ends_their_sessions_and_tokens(client, make_user):
+    user = make_user("warehouse")
+    token = auth.issue_api_token(user, "scanner")
+    sign_in(client, user.username)
+    assert client.get("/").status_code == 200
+    auth.set_active(user, False)
+    assert client.get("/").status_code == 302
+    response = client.get("/api/items", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert sign_in(client, user.username).status_code == 200  # and cannot sign in again
+
+
+def test_an_idle_session_expires(client, make_user):
+    user = make_user("cashier")
+    sign_in(client, user.username)
+    db.session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(hours=3)))
+    assert client.get("/").status_code == 302
+
+
+def test_api_tokens_work_until_revoked_and_only_their_hash_is_stored(client, make_user):
+    from app.models import ApiToken
+
+    user = make_user("manager")
+    token = auth.issue_api_token(user, "integration")
+    assert db.session.scalar(select(ApiToken.token_hash)) != token
+    assert client.get("/api/items", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert client.get("/api/items", headers={"Authorization": "Bearer lmb_wrong"}).status_code == 401
+    db.session.execute(update(ApiToken).values(revoked_at=utcnow()))
+    assert client.get("/api/items", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_forms_without_a_csrf_token_are_refused(client, make_user):
+    user = make_user("cashier")
+    response = client.post("/login", data={"username": user.username, "password": "password-123"})
+    assert response.status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_security_headers_are_set(client, session):
+    response = client.get("/login")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "object-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_cli_creates_and_disables_users(runner):
+    result = runner.invoke(
+        args=["users", "create", "sari", "--name", "Sari", "--role", "cashier", "--password", "long-enough-1"]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["users", "disable", "sari"])
+    assert result.exit_code == 0 and "sessions and tokens have ended" in result.output

@@ -1,0 +1,151 @@
+"""The Indonesian catalog is complete and in step with the code, and the screens speak it unless asked for English."""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask_babel import force_locale, get_babel
+
+from tests.conftest import csrf_token_from
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATIONS = ROOT / "app" / "translations"
+ID_PO = TRANSLATIONS / "id" / "LC_MESSAGES" / "messages.po"
+
+# The same command as in babel.cfg's comment, so a string the code shows and the .po lacks fails here.
+EXTRACT = ["extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location", "--omit-header"]
+
+# Every %-directive, %% included: Jinja's newstyle gettext always applies "%", so a stray one breaks a page.
+PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?[diouxXeEfFgGcrsa%]")
+
+
+def _compile_if_stale(po_path: Path) -> None:
+    """Write the .mo beside a .po when it is missing or older, like `make translations` does."""
+    mo_path = po_path.with_suffix(".mo")
+    if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+        return
+    with po_path.open("rb") as f:
+        catalog = read_po(f, locale=po_path.parent.parent.name)
+    # Write to a temporary file and rename it, so a test running at the same time never reads half a catalog.
+    fd, tmp = tempfile.mkstemp(dir=mo_path.parent, prefix=".messages-", suffix=".mo")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write_mo(f, catalog, use_fuzzy=True)
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600
+        os.replace(tmp, mo_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compiled_catalogs():
+    for po_path in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+        _compile_if_stale(po_path)
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    with ID_PO.open("rb") as f:
+        return read_po(f, locale="id")
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory):
+    pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
+    result = subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", *EXTRACT, "-o", str(pot), "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    with pot.open("rb") as f:
+        return read_po(f)
+
+
+def _as_tuple(value) -> tuple[str, ...]:
+    return tuple(value) if isinstance(value, list | tuple) else (value,)
+
+
+def _placeholders(text: str) -> Counter:
+    return Counter(PLACEHOLDER.findall(text))
+
+
+def test_every_message_is_translated_and_none_is_fuzzy(catalog):
+    assert not catalog.fuzzy, "the header of messages.po is marked fuzzy"
+    untranslated = [m.id for m in catalog if m.id and not all(s.strip() for s in _as_tuple(m.string))]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert not untranslated and not fuzzy, (
+        f"no Indonesian for: {untranslated}; fuzzy (a guess by pybabel update: check it, drop the flag): {fuzzy}"
+    )
+
+
+def test_translations_keep_the_placeholders(catalog):
+    wrong = []
+    for m in catalog:
+        if not m.id:
+            continue
+        ids, strings = _as_tuple(m.id), _as_tuple(m.string)
+        if len(ids) > 1:  # plural: each form says what msgid_plural says (Indonesian has one form)
+            expected = set(_placeholders(ids[-1]))
+            wrong += [(m.id, s) for s in strings if set(_placeholders(s)) != expected]
+        elif _placeholders(ids[0]) != _placeholders(strings[0]):
+            wrong.append((m.id, m.string))
+    assert not wrong, f"placeholders differ from the msgid: {wrong}"
+
+
+def test_every_string_in_the_code_is_in_the_catalog(catalog, extracted):
+    known = {(m.id, m.context) for m in catalog if m.id}
+    missing = [m.id for m in extracted if m.id and (m.id, m.context) not in known]
+    assert not missing, (
+        f"new strings without a translation: {missing}. Run pybabel extract (see babel.cfg), then "
+        "`pybabel update -i app/translations/messages.pot -d app/translations` and translate them."
+    )
+
+
+def test_terms_cover_every_code_the_templates_translate(app):
+    from app import models, terms
+    from inventory import models as inventory_models
+
+    assert set(terms.ROLES) == set(models.ROLES)
+    assert set(terms.ADJUSTMENT_REASONS) == set(inventory_models.ADJUSTMENT_REASONS)
+    assert set(terms.MOVE_REASONS) == set(inventory_models.MOVE_REASONS)
+    assert set(terms.BASE_UNITS) == set(inventory_models.BASE_UNITS)
+    assert set(terms.LOCATION_KINDS) == set(inventory_models.LOCATION_KINDS)
+    groups = (terms.ROLES, terms.ADJUSTMENT_REASONS, terms.MOVE_REASONS, terms.BASE_UNITS, terms.LOCATION_KINDS)
+    with app.test_request_context(), force_locale("en"):  # English is the msgid: each text is its own code
+        assert [code for group in groups for code, text in group.items() if str(text) != code] == []
+
+
+@pytest.fixture
+def fresh_translations(app):
+    # Flask-Babel keeps loaded catalogs for the life of the app; an earlier test may have cached an empty one.
+    get_babel(app).instance.domain_instance.cache.clear()
+
+
+def test_screens_are_indonesian_until_english_is_chosen(client, fresh_translations):
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="id">' in page
+    assert "Masuk" in page and "Sign in" not in page
+
+    response = client.post("/language/en", data={"csrf_token": csrf_token_from(page), "next": "/login"})
+    assert response.status_code == 302
+
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Sign in" in page and "Masuk" not in page
+
+
+def test_a_role_kept_as_a_code_is_shown_in_indonesian(client, login, fresh_translations):
+    login("warehouse")
+    page = client.get("/").get_data(as_text=True)
+    assert "Petugas gudang" in page

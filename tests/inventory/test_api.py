@@ -1,0 +1,277 @@
+import json
+import uuid
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app.db import db
+from app.models import AuditEntry
+from inventory.models import Adjustment, StockMove
+
+SUGAR = "8991000000508"
+
+
+def ids(api_client, demo_codes=("GDG-A-02", "TKO-R2")):
+    locations = {loc["code"]: loc["id"] for loc in api_client.get("/api/locations?page_size=100").get_json()}
+    return [locations[c] for c in demo_codes]
+
+
+def sugar_id(api_client):
+    return api_client.get(f"/api/stock/scan?code={SUGAR}").get_json()["item"]["id"]
+
+
+def test_scan_resolves_wedge_input_and_gs1(api, demo):
+    cashier = api("cashier")
+    body = cashier.get("/api/stock/scan", query_string={"code": f"  {SUGAR}\r\n"}).get_json()
+    assert (body["kind"], body["item"]["sku"], body["packaging"]["name"], body["quantity"]) == (
+        "item",
+        "GULA1",
+        "Bungkus 1 kg",
+        "1.000",
+    )
+    carton = cashier.get("/api/stock/scan", query_string={"code": "8991000000515"}).get_json()
+    assert carton["quantity"] == "20.000"
+    gs1 = cashier.get("/api/stock/scan", query_string={"code": "]C1010899100000030017270531\x1d10SPHP-2611A"})
+    assert gs1.get_json()["lot_code"] == "SPHP-2611A" and gs1.get_json()["expiry"] == "2027-05-31"
+    location = cashier.get("/api/stock/scan", query_string={"code": "TKO-R1"}).get_json()
+    assert location["kind"] == "location" and location["location"]["name"] == "Rak toko 1"
+
+
+def test_unknown_and_mistyped_codes_are_problems(api, demo):
+    cashier = api("cashier")
+    unknown = cashier.get("/api/stock/scan", query_string={"code": "NOPE-1"})
+    assert unknown.status_code == 404 and unknown.mimetype == "application/problem+json"
+    assert unknown.get_json()["title"] == "Kode NOPE-1 tidak dikenal."
+    typo = cashier.get("/api/stock/scan", query_string={"code": "8991000000503"})
+    assert typo.status_code == 404
+    assert typo.get_json()["detail"] == "Digit cek kode 8991000000503 salah: pindai ulang."
+    assert typo.get_json()["type"] == "/problems/unknown_code"
+
+
+def test_validation_errors_are_problem_json_with_field_messages(api, demo):
+    manager = api("manager")
+    response = manager.post("/api/stock/adjustments", json={"reason": "stolen", "lines": []})
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    errors = response.get_json()["errors"]
+    assert set(errors) == {"location_id", "reason", "lines"}
+
+
+def test_insufficient_stock_is_a_409_problem_naming_item_location_and_available(api, demo):
+    clerk = api("warehouse")
+    source, target = ids(clerk)
+    response = clerk.post(
+        "/api/stock/transfers",
+        json={
+            "from_location_id": source,
+            "to_location_id": target,
+            "lines": [{"item_id": sugar_id(clerk), "quantity": "61"}],
+        },
+    )
+    assert response.status_code == 409
+    body = response.get_json()
+    assert body["type"] == "/problems/insufficient_stock"
+    assert body["available"] == "60.000" and body["requested"] == "61.000"
+    assert "Gula pasir 1 kg" in body["title"] and "Rak A-02" in body["title"]
+
+
+def test_transfer_one_step_and_two_steps(api, demo):
+    clerk = api("warehouse")
+    source, target = ids(clerk)
+    sugar = sugar_id(clerk)
+    done = clerk.post(
+        "/api/stock/transfers",
+        json={"from_location_id": source, "to_location_id": target, "lines": [{"item_id": sugar, "quantity": "5"}]},
+    )
+    assert done.status_code == 201 and done.get_json()["status"] == "done"
+    sent = clerk.post(
+        "/api/stock/transfers",
+        json={
+            "from_location_id": source,
+            "to_location_id": target,
+            "two_step": True,
+            "lines": [{"item_id": sugar, "quantity": "4"}],
+        },
+    )
+    assert sent.get_json()["status"] == "in_transit"
+    on_hand = {(r["location_code"]): r["quantity"] for r in clerk.get(f"/api/stock/on-hand?item_id={sugar}").get_json()}
+    assert on_hand == {"GDG-A-02": "51.000", "TKO-R2": "17.000", "V-TRANSIT": "4.000"}
+    received = clerk.post(f"/api/stock/transfers/{sent.get_json()['id']}/receive")
+    assert received.status_code == 200
+    on_hand = {(r["location_code"]): r["quantity"] for r in clerk.get(f"/api/stock/on-hand?item_id={sugar}").get_json()}
+    assert on_hand == {"GDG-A-02": "51.000", "TKO-R2": "21.000"}
+    again = clerk.post(f"/api/stock/transfers/{sent.get_json()['id']}/receive")
+    assert again.status_code == 409
+
+
+def test_small_adjustment_posts_and_large_one_waits_for_a_manager(api, demo):
+    clerk, manager = api("warehouse"), api("manager")
+    source, _ = ids(clerk)
+    sugar = sugar_id(clerk)
+    small = clerk.post(
+        "/api/stock/adjustments",
+        json={"location_id": source, "reason": "damaged", "lines": [{"item_id": sugar, "quantity": "-2"}]},
+    )
+    assert small.status_code == 201 and small.get_json()["status"] == "posted"
+    assert small.get_json()["value"] == 31000  # 2 × Rp15.500 moving average
+    large = clerk.post(
+        "/api/stock/adjustments",
+        json={"location_id": source, "reason": "expired", "lines": [{"item_id": sugar, "quantity": "-40"}]},
+    )
+    assert large.get_json()["status"] == "pending" and large.get_json()["value"] == 620000
+    assert clerk.post(f"/api/stock/adjustments/{large.get_json()['id']}/approve").status_code == 403
+    approved = manager.post(f"/api/stock/adjustments/{large.get_json()['id']}/approve")
+    assert approved.get_json()["status"] == "posted"
+    on_hand = clerk.get(f"/api/stock/on-hand?item_id={sugar}&location_id={source}").get_json()
+    assert on_hand[0]["quantity"] == "18.000"  # 60 - 2 - 40
+    actions = (
+        db.session.execute(select(AuditEntry.action).where(AuditEntry.entity == "adjustment").order_by(AuditEntry.id))
+        .scalars()
+        .all()
+    )
+    assert actions == ["create", "post", "create", "post"]
+
+
+def test_stock_card_pages_newest_first_with_running_balance(api, demo):
+    clerk = api("warehouse")
+    source, target = ids(clerk)
+    sugar = sugar_id(clerk)
+    for qty in ("1", "2", "3"):
+        clerk.post(
+            "/api/stock/transfers",
+            json={"from_location_id": source, "to_location_id": target, "lines": [{"item_id": sugar, "quantity": qty}]},
+        )
+    card = clerk.get(f"/api/stock/card?item_id={sugar}&location_id={source}&per_page=2").get_json()
+    assert card["total"] == 4 and card["balance"] == "54.000"
+    assert [(r["change"], r["balance_after"]) for r in card["rows"]] == [("-3.000", "54.000"), ("-2.000", "57.000")]
+    older = clerk.get(f"/api/stock/card?item_id={sugar}&location_id={source}&per_page=2&page=2").get_json()
+    assert [(r["change"], r["balance_after"]) for r in older["rows"]] == [("-1.000", "59.000"), ("60.000", "60.000")]
+
+
+def test_items_are_created_with_packagings_and_checked_barcodes_and_audited(api, session):
+    manager = api("manager")
+    item = manager.post(
+        "/api/items",
+        json={
+            "sku": "TEPUNG1",
+            "name_id": "Tepung terigu 1 kg",
+            "name_en": "Wheat flour 1 kg",
+            "category": "sembako",
+            "base_unit": "piece",
+        },
+    )
+    assert item.status_code == 201
+    item_id = item.get_json()["id"]
+    pack = manager.post(
+        f"/api/items/{item_id}/packagings", json={"name": "Karton 10", "factor": "10", "for_purchase": True}
+    )
+    bad = manager.post(
+        f"/api/items/{item_id}/packagings/{pack.get_json()['id']}/barcodes", json={"code": "4006381333932"}
+    )
+    assert bad.status_code == 422
+    assert bad.get_json()["title"] == "Digit cek 4006381333932 salah."
+    good = manager.post(
+        f"/api/items/{item_id}/packagings/{pack.get_json()['id']}/barcodes", json={"code": "4006381333931"}
+    )
+    assert good.get_json()["barcodes"] == ["4006381333931"]
+    changed = manager.patch(f"/api/items/{item_id}", json={"name_en": "Flour 1 kg"})
+    assert changed.get_json()["name_en"] == "Flour 1 kg"
+    entries = db.session.execute(
+        select(AuditEntry.action, AuditEntry.entity, AuditEntry.changes).order_by(AuditEntry.id)
+    ).all()
+    assert [(a, e) for a, e, _ in entries] == [
+        ("create", "item"),
+        ("create", "packaging"),
+        ("create", "barcode"),
+        ("update", "item"),
+    ]
+    assert entries[-1].changes == {"name_en": ["Wheat flour 1 kg", "Flour 1 kg"]}
+
+
+def test_lists_are_paginated(api, demo):
+    items = api("cashier").get("/api/items?page=1&page_size=3")
+    assert len(items.get_json()) == 3
+    assert json.loads(items.headers["X-Pagination"])["total"] == 8
+
+
+# --- Idempotency-Key ---------------------------------------------------------------------------------
+
+
+def _adjust(api_client, location, item, qty="-1"):
+    return {"location_id": location, "reason": "damaged", "lines": [{"item_id": item, "quantity": qty}]}
+
+
+def test_a_replay_returns_the_stored_response_and_does_nothing_again(api, demo):
+    clerk = api("warehouse")
+    source, _ = ids(clerk)
+    key = str(uuid.uuid4())
+    first = clerk.post("/api/stock/adjustments", json=_adjust(clerk, source, sugar_id(clerk)), key=key)
+    replay = clerk.post("/api/stock/adjustments", json=_adjust(clerk, source, sugar_id(clerk)), key=key)
+    assert (first.status_code, replay.status_code) == (201, 201)
+    assert replay.get_json() == first.get_json()
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert db.session.scalar(select(func.count()).select_from(Adjustment)) == 1
+    assert db.session.scalar(select(func.count()).select_from(StockMove).where(StockMove.reason == "adjustment")) == 1
+
+
+def test_the_same_key_with_another_payload_is_422(api, demo):
+    clerk = api("warehouse")
+    source, _ = ids(clerk)
+    key = str(uuid.uuid4())
+    clerk.post("/api/stock/adjustments", json=_adjust(clerk, source, sugar_id(clerk)), key=key)
+    other = clerk.post("/api/stock/adjustments", json=_adjust(clerk, source, sugar_id(clerk), "-2"), key=key)
+    assert other.status_code == 422
+    assert other.get_json()["type"] == "/problems/idempotency_key_reused"
+    assert db.session.scalar(select(func.count()).select_from(Adjustment)) == 1
+
+
+def test_a_mutating_post_without_a_key_is_400(api, demo):
+    clerk = api("warehouse")
+    source, _ = ids(clerk)
+    response = clerk.client.post(
+        "/api/stock/adjustments", json=_adjust(clerk, source, sugar_id(clerk)), headers=clerk.headers
+    )
+    assert response.status_code == 400
+    assert response.get_json()["type"] == "/problems/idempotency_key_missing"
+
+
+def test_a_failed_request_stores_nothing_so_a_retry_runs_again(api, demo):
+    clerk = api("warehouse")
+    source, target = ids(clerk)
+    key = str(uuid.uuid4())
+    payload = {
+        "from_location_id": source,
+        "to_location_id": target,
+        "lines": [{"item_id": sugar_id(clerk), "quantity": "61"}],
+    }
+    assert clerk.post("/api/stock/transfers", json=payload, key=key).status_code == 409
+    assert clerk.post("/api/stock/transfers", json=payload, key=key).status_code == 409  # evaluated again
+
+
+def test_keys_belong_to_their_user(api, demo):
+    clerk, other_clerk = api("warehouse"), api("warehouse")
+    source, _ = ids(clerk)
+    key = str(uuid.uuid4())
+    clerk.post("/api/stock/adjustments", json=_adjust(clerk, source, sugar_id(clerk)), key=key)
+    second = other_clerk.post("/api/stock/adjustments", json=_adjust(clerk, source, sugar_id(clerk)), key=key)
+    assert second.status_code == 201 and "Idempotent-Replayed" not in second.headers
+    assert db.session.scalar(select(func.count()).select_from(Adjustment)) == 2
+
+
+@pytest.mark.postgres
+def test_while_the_first_request_is_in_flight_the_same_key_gets_409(api, demo, app):
+    """Another transaction holds the key (as the first request does while it works): 409, then a retry works."""
+    from tests.conftest import _JoinedSession  # noqa: F401 - the test's own connection is separate from this one
+
+    clerk = api("warehouse")
+    source, _ = ids(clerk)
+    key = str(uuid.uuid4())
+    user_id = db.session.scalar(text("SELECT user_id FROM api_token ORDER BY id DESC LIMIT 1"))
+    with db.engine.connect() as other:
+        with other.begin():
+            other.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"idem:{user_id}:{key}"})
+            busy = clerk.post("/api/stock/adjustments", json=_adjust(clerk, source, sugar_id(clerk)), key=key)
+            assert busy.status_code == 409
+            assert busy.get_json()["type"] == "/problems/idempotency_key_in_flight"
+    done = clerk.post("/api/stock/adjustments", json=_adjust(clerk, source, sugar_id(clerk)), key=key)
+    assert done.status_code == 201
