@@ -54,12 +54,10 @@ def create_token(username: str, name: str) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(queues: tuple[str, ...], burst: bool) -> None:
     """Run an RQ worker (with its scheduler) inside the app's context."""
-    from rq import Worker
-
     from app import jobs
 
     if current_app.config["JOBS_IN_PROCESS"]:
         raise click.ClickException("Set REDIS_URL: without it jobs already run inside the web process.")
     names = queues or jobs.QUEUES
     conn = jobs.connection()
-    Worker([jobs.queue(n) for n in names], connection=conn).work(with_scheduler=True, burst=burst)
+    jobs.AppWorker([jobs.queue(n) for n in names], connection=conn).work(with_scheduler=True, burst=burst)

@@ -11,11 +11,24 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue, SimpleWorker, Worker
 from rq.timeouts import TimerDeathPenalty
 
 QUEUES = ("default", "reorder", "reports")
 log = logging.getLogger(__name__)
+
+
+class AppWorker(Worker):
+    """The production worker: forks a work horse per job, which must not reuse the parent's DB connections."""
+
+    def perform_job(self, job, queue, *args, **kwargs) -> bool:
+        from app.db import db
+
+        db.engine.dispose(close=False)  # the horse gets fresh connections; the parent's stay untouched
+        try:
+            return super().perform_job(job, queue, *args, **kwargs)
+        finally:
+            db.session.remove()
 
 
 class ThreadWorker(SimpleWorker):

@@ -11,8 +11,15 @@ inventory = AppGroup("inventory", help="Stock ledger commands.")
 
 
 @inventory.command("verify")
-def verify_command() -> None:
+@click.option("--enqueue", is_flag=True, help="Run it on a worker instead (RQ queue 'reports').")
+def verify_command(enqueue: bool) -> None:
     """Recompute every balance from the ledger; exit 1 if any has drifted."""
+    if enqueue:
+        from inventory.jobs import enqueue_verify_ledger
+
+        job = enqueue_verify_ledger()
+        click.echo(f"Queued {job.id}." if job else "A check is already queued.")
+        return
     drift = ledger.verify()
     if not drift:
         click.echo("OK: every balance equals the sum of its ledger moves.")

@@ -1,0 +1,41 @@
+"""Inventory jobs (RQ): module-level functions taking ids, idempotent, with explicit queue and limits."""
+
+import logging
+
+from rq import Retry
+
+from app import jobs
+from inventory import ledger
+
+log = logging.getLogger(__name__)
+
+VERIFY_OPTIONS = {
+    "job_timeout": 600,
+    "retry": Retry(max=2, interval=60),
+    "result_ttl": 86400,
+    "failure_ttl": 14 * 86400,
+}
+
+
+def verify_ledger() -> int:
+    """Recompute every balance from the ledger; log each drift and return how many there are (read-only)."""
+    drift = ledger.verify()
+    for row in drift:
+        log.error(
+            "Stock drift: item %(item_id)s at location %(location_id)s lot %(lot_id)s: "
+            "ledger %(ledger)s, balance %(balance)s",
+            row,
+        )
+    return len(drift)
+
+
+def enqueue_verify_ledger():
+    """Queue a ledger check now (a second request while one waits is dropped by its fixed id)."""
+    from rq.exceptions import DuplicateJobError
+
+    try:
+        return jobs.queue("reports").enqueue(
+            verify_ledger, job_id="inventory:verify-ledger", unique=True, **VERIFY_OPTIONS
+        )
+    except DuplicateJobError:
+        return None

@@ -1,0 +1,73 @@
+"""Jobs: in-process in the quick start; a real `flask worker` process on real Redis in production."""
+
+import os
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Queue
+from sqlalchemy import text
+
+from app import jobs
+from app.db import db
+from inventory.jobs import verify_ledger
+from inventory.ledger import Move, post_moves
+from tests.conftest import REDIS_URL, truncate_all
+from tests.inventory.conftest import build_world
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_jobs_queued_in_a_request_wait_for_its_commit(app, session):
+    queued = Queue("default", connection=jobs.connection(app))
+    with app.test_request_context("/"):
+        jobs.enqueue_after_commit(verify_ledger, queue_name="default")
+        assert queued.count == 0  # nothing reaches the queue before the transaction commits
+        jobs.flush_after_commit(app)
+    assert queued.count == 1
+    queued.empty()
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_a_real_worker_process_runs_the_ledger_check(app, database_url):
+    """Enqueue on real Redis, run `flask worker --burst` as its own process, read the job's result."""
+    queue_name = "reports"
+    conn = Redis.from_url(REDIS_URL)
+    queue = Queue(queue_name, connection=conn)
+    queue.empty()
+    with app.app_context():
+        truncate_all(db.engine)
+        w = build_world()
+        post_moves([Move(w.sugar.id, w.supplier.id, w.bin1.id, Decimal(5), "receipt", "PO", unit_cost=Decimal(100))])
+        db.session.commit()
+        db.session.execute(text("UPDATE stock_balance SET quantity = 4"))  # a drift the worker must find
+        db.session.commit()
+    try:
+        job = queue.enqueue(verify_ledger, job_timeout=60, result_ttl=60)
+        env = {**os.environ, "LUMBUNG_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL}
+        worker = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", queue_name, "--burst"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert worker.returncode == 0, worker.stderr[-2000:]
+        for _ in range(50):
+            job.refresh()
+            if job.is_finished:
+                break
+            time.sleep(0.1)
+        assert job.is_finished, job.get_status()
+        assert job.return_value() == 1
+        assert "Stock drift: item" in worker.stderr
+    finally:
+        queue.empty()
+        with app.app_context():
+            truncate_all(db.engine)
