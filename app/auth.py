@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
+from app import audit
 from app.db import db, utcnow
 from app.errors import DomainError, Forbidden
 from app.extensions import login_manager
@@ -64,6 +65,7 @@ def create_user(username: str, full_name: str, role: str, password: str) -> User
     user = User(username=username, full_name=full_name, role=role, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
+    audit.record("create", "user", user.id, {"username": username, "full_name": full_name, "role": role})
     return user
 
 
@@ -121,6 +123,8 @@ def end_all_sessions(user_id: int) -> None:
 
 def set_active(user: User, active: bool) -> None:
     """Enable or disable a user; disabling ends every session and token at once."""
+    if user.is_active != active:
+        audit.record("enable" if active else "disable", "user", user.id, {"username": user.username})
     user.is_active = active
     if not active:
         end_all_sessions(user.id)
@@ -135,8 +139,10 @@ def set_active(user: User, active: bool) -> None:
 def issue_api_token(user: User, name: str) -> str:
     """Make a token for an integration; the plain token is shown once and only its hash is kept."""
     token = "lmb_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, name=name, token_hash=_sha256(token)))
+    row = ApiToken(user_id=user.id, name=name, token_hash=_sha256(token))
+    db.session.add(row)
     db.session.flush()
+    audit.record("create", "api_token", row.id, {"user_id": user.id, "name": name})
     return token
 
 

@@ -133,3 +133,16 @@ def test_cli_creates_and_disables_users(runner):
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["users", "disable", "sari"])
     assert result.exit_code == 0 and "sessions and tokens have ended" in result.output
+
+
+def test_users_and_tokens_are_audited(make_user):
+    from app.models import AuditEntry
+
+    user = make_user("cashier")
+    auth.issue_api_token(user, "till-1")
+    auth.set_active(user, False)
+    entries = db.session.execute(
+        select(AuditEntry.action, AuditEntry.entity, AuditEntry.changes).order_by(AuditEntry.id)
+    ).all()
+    assert [(a, e) for a, e, _ in entries] == [("create", "user"), ("create", "api_token"), ("disable", "user")]
+    assert entries[0].changes == {"username": user.username, "full_name": "Test cashier", "role": "cashier"}
