@@ -127,9 +127,10 @@ class OnHand(MethodView):
     @roles_required(*ALL)
     @stock_blp.arguments(schemas.StockQuerySchema, location="query")
     @stock_blp.response(200, schemas.BalanceSchema(many=True))
-    def get(self, args):
+    @stock_blp.paginate()
+    def get(self, args, pagination_parameters):
         """Stock on hand by item, location and lot (a location includes the bins under it)."""
-        return services.stock_on_hand(args["location_id"], args["item_id"])
+        return _page(services.stock_on_hand_query(args["location_id"], args["item_id"]), pagination_parameters)
 
 
 @stock_blp.route("/card")

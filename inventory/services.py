@@ -242,8 +242,8 @@ def resolve_scan(raw: str) -> ScanResult:
 # --- stock on hand and the stock card --------------------------------------------------------------------
 
 
-def stock_on_hand(location_id: int | None = None, item_id: int | None = None, include_children: bool = True):
-    """Balances (not the ledger): rows of (item, location, lot, quantity), zeros left out."""
+def stock_on_hand_query(location_id: int | None = None, item_id: int | None = None, include_children: bool = True):
+    """Balances (not the ledger) by item, location and lot, zeros left out; a location includes its children."""
     stmt = (
         select(StockBalance)
         .join(Item)
@@ -256,7 +256,11 @@ def stock_on_hand(location_id: int | None = None, item_id: int | None = None, in
         stmt = stmt.where(StockBalance.location_id.in_(ids))
     if item_id is not None:
         stmt = stmt.where(StockBalance.item_id == item_id)
-    return list(db.session.scalars(stmt))
+    return stmt
+
+
+def stock_on_hand(location_id: int | None = None, item_id: int | None = None, include_children: bool = True):
+    return list(db.session.scalars(stock_on_hand_query(location_id, item_id, include_children)))
 
 
 def on_hand_total(item_id: int, location_id: int) -> Decimal:
