@@ -47,9 +47,12 @@ def login():
             flash(error.message, "error")
             # 200 so the failed attempt is committed and counts towards the limit.
             return render_template("login.html", username=username), 200
-        session.clear()  # a new session at login: nothing from before survives
+        chosen_locale = session.get("locale")
+        session.clear()  # a new session at login: nothing from before survives but the language
         auth.start_session(user, request.remote_addr)
         login_user(user)
+        if chosen_locale and not user.locale:
+            user.locale = chosen_locale  # the language picked on the login page sticks to the user
         if user.locale:
             session["locale"] = user.locale
         return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))

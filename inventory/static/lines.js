@@ -22,7 +22,8 @@
     }
     const row = document.getElementById("line-template").content.firstElementChild.cloneNode(true);
     row.querySelector('input[name="code"]').value = body.code;
-    row.querySelector(".name").textContent = body.item.name_id + " · " + body.packaging.name;
+    const name = document.documentElement.lang === "en" ? body.item.name_en : body.item.name_id;
+    row.querySelector(".name").textContent = name + " · " + body.packaging.name;
     row.querySelector('input[name="quantity"]').value = body.quantity;
     row.querySelector(".remove").addEventListener("click", function () { row.remove(); });
     tbody.appendChild(row);

@@ -146,3 +146,14 @@ def test_users_and_tokens_are_audited(make_user):
     ).all()
     assert [(a, e) for a, e, _ in entries] == [("create", "user"), ("create", "api_token"), ("disable", "user")]
     assert entries[0].changes == {"username": user.username, "full_name": "Test cashier", "role": "cashier"}
+
+
+def test_the_language_chosen_on_the_login_page_survives_signing_in(client, make_user):
+    user = make_user("cashier")
+    page = client.get("/login")
+    client.post("/language/en", data={"csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    assert "Sign in" in client.get("/login").get_data(as_text=True)
+    sign_in(client, user.username)
+    assert "Sign out" in client.get("/").get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.locale == "en"
