@@ -118,7 +118,9 @@ def app(database_url):
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close pooled connections now, not in a garbage collector's ResourceWarning
 
 
 class _JoinedSession(FlaskSession):

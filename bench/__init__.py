@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` runs every one of them and prints their figures (see bench/README.md)."""

@@ -1,0 +1,87 @@
+"""`python -m bench [--seconds S] [--workers N] [--rounds R]`: run every benchmark and print its figures.
+
+The database is BENCH_DATABASE_URL (PostgreSQL) if set, else a throwaway lumbung_bench_<random> on
+127.0.0.1:5432, made by the migrations and dropped at the end. Exits 0 after printing (a missed target is
+printed, not failed), 2 when PostgreSQL cannot be reached.
+"""
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+from bench import ledger
+from bench.common import DatabaseUnavailable, bench_database
+
+BENCHMARKS = [ledger]  # each has run(url, app, seconds, workers, rounds)
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+        return value
+
+    return parse
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Lumbung benchmarks on PostgreSQL.")
+    parser.add_argument("--seconds", type=_positive(float), default=10.0, help="timed seconds per side (10)")
+    parser.add_argument("--workers", type=_positive(int), default=8, help="concurrent worker processes (8)")
+    parser.add_argument(
+        "--rounds",
+        type=_positive(int),
+        default=1,
+        help="1: baseline then service; more: interleave that many times and keep each side's best (1)",
+    )
+    return parser.parse_args(argv)
+
+
+def build_app(url: str):
+    """The app on the benchmark database, its schema brought up to date by the migrations."""
+    from flask_migrate import upgrade
+
+    from app.db import db
+    from app.factory import create_app
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    began = time.perf_counter()
+    try:
+        with bench_database() as (url, throwaway):
+            where = "throwaway, dropped at the end" if throwaway else "from BENCH_DATABASE_URL, kept"
+            print(f"database: {url.rsplit('/', 1)[-1]} ({where})")
+            print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}; client and server share them")
+            app = build_app(url)
+            try:
+                for benchmark in BENCHMARKS:
+                    benchmark.run(url, app, seconds=args.seconds, workers=args.workers, rounds=args.rounds)
+            finally:
+                from app.db import db
+
+                with app.app_context():
+                    db.engine.dispose()
+    except DatabaseUnavailable as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        print(
+            "bench: start PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth; see docs/performance.md) "
+            "or set BENCH_DATABASE_URL=postgresql+psycopg://user@host:port/dbname",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"\nbench: done in {time.perf_counter() - began:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
