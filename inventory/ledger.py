@@ -10,11 +10,27 @@ whatever its length: at most 8 (see tests/inventory/test_ledger.py).
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import (
+    Integer,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    text,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from app.db import db, utcnow
+from app.db import Rate, db, utcnow
 from app.errors import DomainError, ValidationFailed
 from inventory.models import BASE_UNITS, MOVE_REASONS, UNTRACKED_KINDS, Item, Location, Lot, StockBalance, StockMove
 
@@ -23,6 +39,7 @@ QTY_PLACES = Decimal("0.001")
 balance_t = StockBalance.__table__
 item_t = Item.__table__
 move_t = StockMove.__table__
+location_t = Location.__table__
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,79 @@ def quantize_qty(quantity: Decimal, base_unit: str) -> Decimal:
     return quantity.quantize(quantum)
 
 
+class _Statements:
+    """The ledger's statements for one dialect, built once so their compiled form is cached.
+
+    On PostgreSQL a list goes in as one array parameter (`= ANY(:ids)`), so each statement's text is the same
+    whatever the batch size and is prepared once by the server; SQLite gets expanding IN lists.
+    """
+
+    def __init__(self, dialect: str) -> None:
+        self.postgresql = dialect == "postgresql"
+        self.facts = union_all(  # the locations' kinds and the items' units and costs, in one round trip
+            select(
+                literal_column("'location'"),
+                location_t.c.id,
+                location_t.c.kind,
+                location_t.c.name,
+                cast(null(), Rate()),
+            ).where(self._within(location_t.c.id, "locations")),
+            select(
+                literal_column("'item'"), item_t.c.id, item_t.c.base_unit, item_t.c.name_id, item_t.c.average_cost
+            ).where(self._within(item_t.c.id, "items")),
+        )
+        # Receiving at a cost re-reads the average under a lock on the item row, held while on-hand is summed.
+        self.lock_items = (
+            select(item_t.c.id, item_t.c.average_cost)
+            .where(self._within(item_t.c.id, "items"))
+            .order_by(item_t.c.id)
+            .with_for_update()
+        )
+        self.on_hand = (
+            select(balance_t.c.item_id, func.sum(balance_t.c.quantity))
+            .where(self._within(balance_t.c.item_id, "items"))
+            .group_by(balance_t.c.item_id)
+        )
+        # Every balance row of these items at these locations (other lots too: harmless), locked in one order.
+        self.lock_balances = (
+            select(
+                balance_t.c.id, balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id, balance_t.c.quantity
+            )
+            .where(self._within(balance_t.c.item_id, "items"), self._within(balance_t.c.location_id, "locations"))
+            .order_by(balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id.nulls_first())
+            .with_for_update()
+        )
+        # PostgreSQL: the balances' update and the moves' insert in one statement (a data-modifying WITH runs
+        # to completion whether or not the INSERT reads it); row order of unnest is the input order.
+        self.write_pg = text(
+            "WITH changed AS (UPDATE stock_balance AS b SET quantity = b.quantity + v.delta"
+            " FROM unnest(CAST(:ids AS integer[]), CAST(:deltas AS numeric[])) AS v(id, delta) WHERE b.id = v.id)"
+            " INSERT INTO stock_move (posted_at, user_id, item_id, lot_id, from_location_id, to_location_id,"
+            " quantity, unit_cost, reason, reference, reverses_move_id)"
+            " SELECT CAST(:posted_at AS timestamptz), CAST(:user_id AS integer), m.* FROM unnest("
+            "CAST(:item_id AS integer[]), CAST(:lot_id AS integer[]), CAST(:from_location_id AS integer[]),"
+            " CAST(:to_location_id AS integer[]), CAST(:quantity AS numeric[]), CAST(:unit_cost AS numeric[]),"
+            " CAST(:reason AS varchar[]), CAST(:reference AS varchar[]), CAST(:reverses_move_id AS integer[])) AS m"
+            " RETURNING id"
+        )
+        self.insert_moves = insert(move_t).returning(move_t.c.id)
+
+    def _within(self, column, name: str):
+        if self.postgresql:
+            return column == any_(bindparam(name, type_=ARRAY(Integer)))
+        return column.in_(bindparam(name, expanding=True))
+
+
+_statements: dict[str, _Statements] = {}
+
+
+def _sql(conn) -> _Statements:
+    name = conn.dialect.name
+    if name not in _statements:
+        _statements[name] = _Statements(name)
+    return _statements[name]
+
+
 def post_moves(moves: list[Move], user_id: int | None = None) -> list[int]:
     """Post a batch of moves in the current transaction; return the new move ids in input order."""
     if not moves:
@@ -90,136 +180,95 @@ def post_moves(moves: list[Move], user_id: int | None = None) -> list[int]:
         if m.from_location_id == m.to_location_id:
             raise ValidationFailed(_("Choose two different locations."), fields={"to_location_id": [_("Same.")]})
 
-    session = db.session
-    location_ids = {m.from_location_id for m in moves} | {m.to_location_id for m in moves}
-    locations = {
-        row.id: row
-        for row in session.execute(
-            select(Location.id, Location.kind, Location.name).where(Location.id.in_(location_ids))
-        )
-    }
+    conn = db.session.connection()
+    sql = _sql(conn)
+    location_ids = list({m.from_location_id for m in moves} | {m.to_location_id for m in moves})
+    item_ids = sorted({m.item_id for m in moves})
+    locations, items = {}, {}
+    for source, row_id, kind_or_unit, name, cost in conn.execute(
+        sql.facts, {"locations": location_ids, "items": item_ids}
+    ):
+        if source == "location":
+            locations[row_id] = LocationFacts(kind_or_unit, name)
+        else:
+            items[row_id] = ItemFacts(kind_or_unit, name, Decimal(cost))
     if len(locations) != len(location_ids):
         raise ValidationFailed(_("Unknown location."), fields={"location": [_("Not found.")]})
-    tracked = {lid for lid, row in locations.items() if row.kind not in UNTRACKED_KINDS}
-
-    def incoming_with_cost(m: Move) -> bool:
-        return m.from_location_id not in tracked and m.to_location_id in tracked
-
-    revalue = any(incoming_with_cost(m) and m.unit_cost is not None for m in moves)
-    item_ids = sorted({m.item_id for m in moves})
-    item_stmt = (
-        select(item_t.c.id, item_t.c.name_id, item_t.c.base_unit, item_t.c.average_cost)
-        .where(item_t.c.id.in_(item_ids))
-        .order_by(item_t.c.id)
-    )
-    if revalue:  # the moving average needs the item row held while on-hand is read
-        item_stmt = item_stmt.with_for_update()
-    items = {row.id: row for row in session.execute(item_stmt)}
     if len(items) != len(item_ids):
         raise ValidationFailed(_("Unknown item."), fields={"item_id": [_("Not found.")]})
-    moves = [Move(**{**m.__dict__, "quantity": quantize_qty(m.quantity, items[m.item_id].base_unit)}) for m in moves]
+    tracked = {lid for lid, facts in locations.items() if facts.kind not in UNTRACKED_KINDS}
+    # Stock coming in from outside at a cost (a receipt, a return) moves the average cost.
+    priced = [
+        m.unit_cost is not None and m.from_location_id not in tracked and m.to_location_id in tracked for m in moves
+    ]
+    revalue = any(priced)
+    quantities = [quantize_qty(m.quantity, items[m.item_id].base_unit) for m in moves]
 
     # Net change per balance row, only for locations that hold our stock.
     deltas: dict[tuple, Decimal] = defaultdict(Decimal)
     outgoing: dict[tuple, Decimal] = defaultdict(Decimal)
-    for m in moves:
+    for m, qty in zip(moves, quantities, strict=True):
         if m.from_location_id in tracked:
             key = (m.item_id, m.from_location_id, m.lot_id)
-            deltas[key] -= m.quantity
-            outgoing[key] += m.quantity
+            deltas[key] -= qty
+            outgoing[key] += qty
         if m.to_location_id in tracked:
-            deltas[(m.item_id, m.to_location_id, m.lot_id)] += m.quantity
+            deltas[(m.item_id, m.to_location_id, m.lot_id)] += qty
     keys = sorted(deltas, key=lambda k: (k[0], k[1], -1 if k[2] is None else k[2]))
 
-    balances = _lock_balances(keys)
+    balances = _lock_balances(conn, sql, keys)
     for key in keys:  # every check before any write, so a refused batch leaves nothing behind
         available = balances[key][1] if key in balances else Decimal(0)
         if available + deltas[key] < 0:
             _refuse(key, available, outgoing[key], items, locations)
     missing = [k for k in keys if k not in balances]
     if missing:
-        balances.update(_create_balances(missing))
+        balances.update(_create_balances(conn, sql, missing))
 
-    costs = {iid: Decimal(row.average_cost) for iid, row in items.items()}
+    costs = {iid: facts.average_cost for iid, facts in items.items()}
     if revalue:
-        on_hand = dict(
-            session.execute(
-                select(balance_t.c.item_id, func.sum(balance_t.c.quantity))
-                .where(balance_t.c.item_id.in_(item_ids))
-                .group_by(balance_t.c.item_id)
-            ).all()
-        )
+        costs.update({iid: Decimal(cost) for iid, cost in conn.execute(sql.lock_items, {"items": item_ids})})
+        on_hand = dict(conn.execute(sql.on_hand, {"items": item_ids}).all())
         on_hand = {iid: Decimal(on_hand.get(iid) or 0) for iid in item_ids}
-        for m in moves:  # in order, so two receipts of one item in a batch average correctly
-            if incoming_with_cost(m) and m.unit_cost is not None:
+        for m, qty, is_priced in zip(moves, quantities, priced, strict=True):  # in order: two receipts average right
+            if is_priced:
                 before = on_hand[m.item_id]
-                total = before + m.quantity
-                costs[m.item_id] = ((before * costs[m.item_id] + m.quantity * Decimal(m.unit_cost)) / total).quantize(
+                costs[m.item_id] = ((before * costs[m.item_id] + qty * Decimal(m.unit_cost)) / (before + qty)).quantize(
                     COST_PLACES, ROUND_HALF_UP
                 )
-                on_hand[m.item_id] = total
+                on_hand[m.item_id] = before + qty
 
     changed = {balances[k][0]: deltas[k] for k in keys if deltas[k] != 0}
-    if changed:
-        session.execute(
-            update(balance_t)
-            .where(balance_t.c.id.in_(list(changed)))
-            .values(quantity=balance_t.c.quantity + case(changed, value=balance_t.c.id))
-        )
-    new_costs = {iid: c for iid, c in costs.items() if c != Decimal(items[iid].average_cost)}
+    new_costs = {iid: c for iid, c in costs.items() if c != items[iid].average_cost}
     if new_costs:
-        session.execute(
+        conn.execute(
             update(item_t)
             .where(item_t.c.id.in_(list(new_costs)))
             .values(average_cost=case(new_costs, value=item_t.c.id))
         )
-
-    now = utcnow()
-    rows = [
-        {
-            "posted_at": now,
-            "item_id": m.item_id,
-            "lot_id": m.lot_id,
-            "from_location_id": m.from_location_id,
-            "to_location_id": m.to_location_id,
-            "quantity": m.quantity,
-            "reason": m.reason,
-            "reference": m.reference,
-            "unit_cost": Decimal(m.unit_cost)
-            if incoming_with_cost(m) and m.unit_cost is not None
-            else costs[m.item_id],
-            "user_id": user_id,
-            "reverses_move_id": m.reverses_move_id,
-        }
-        for m in moves
+    unit_costs = [
+        Decimal(m.unit_cost) if is_priced else costs[m.item_id] for m, is_priced in zip(moves, priced, strict=True)
     ]
-    # One multi-row INSERT numbers its rows in order, so sorted ids follow the input order.
-    ids = sorted(session.execute(insert(move_t).returning(move_t.c.id), rows).scalars().all())
+    ids = _write(conn, sql, changed, moves, quantities, unit_costs, user_id)
     _expire_cached(list(new_costs), {balances[k][0] for k in keys})
     return ids
 
 
-def _key_clause(key: tuple):
-    item_id, location_id, lot_id = key
-    lot = balance_t.c.lot_id.is_(None) if lot_id is None else balance_t.c.lot_id == lot_id
-    return and_(balance_t.c.item_id == item_id, balance_t.c.location_id == location_id, lot)
+def _lock_balances(conn, sql: _Statements, keys: list[tuple]) -> dict[tuple, tuple[int, Decimal]]:
+    """Lock the balance rows of these keys' items and locations, in one order; return {key: (id, quantity)}."""
+    params = {"items": sorted({k[0] for k in keys}), "locations": sorted({k[1] for k in keys})}
+    rows = conn.execute(sql.lock_balances, params)
+    wanted = set(keys)
+    return {
+        (r.item_id, r.location_id, r.lot_id): (r.id, Decimal(r.quantity))
+        for r in rows
+        if (r.item_id, r.location_id, r.lot_id) in wanted
+    }
 
 
-def _lock_balances(keys: list[tuple]) -> dict[tuple, tuple[int, Decimal]]:
-    """Lock the balance rows of these keys, in key order; return {key: (id, quantity)}."""
-    stmt = (
-        select(balance_t.c.id, balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id, balance_t.c.quantity)
-        .where(or_(*[_key_clause(k) for k in keys]))
-        .order_by(balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id.nulls_first())
-        .with_for_update()
-    )
-    return {(r.item_id, r.location_id, r.lot_id): (r.id, Decimal(r.quantity)) for r in db.session.execute(stmt)}
-
-
-def _create_balances(keys: list[tuple]) -> dict[tuple, tuple[int, Decimal]]:
+def _create_balances(conn, sql: _Statements, keys: list[tuple]) -> dict[tuple, tuple[int, Decimal]]:
     """Insert zero balances for new keys; a concurrent insert of the same key is taken over, locked."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
+    if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
@@ -229,11 +278,82 @@ def _create_balances(keys: list[tuple]) -> dict[tuple, tuple[int, Decimal]]:
         .returning(balance_t.c.id, balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id)
     )
     values = [{"item_id": k[0], "location_id": k[1], "lot_id": k[2], "quantity": Decimal(0)} for k in keys]
-    created = {(r.item_id, r.location_id, r.lot_id): (r.id, Decimal(0)) for r in db.session.execute(stmt, values)}
+    created = {(r.item_id, r.location_id, r.lot_id): (r.id, Decimal(0)) for r in conn.execute(stmt, values)}
     raced = [k for k in keys if k not in created]
     if raced:
-        created.update(_lock_balances(raced))
+        created.update(_lock_balances(conn, sql, raced))
     return created
+
+
+def _write(
+    conn,
+    sql: _Statements,
+    changed: dict[int, Decimal],
+    moves: list[Move],
+    quantities: list[Decimal],
+    unit_costs: list[Decimal],
+    user_id: int | None,
+) -> list[int]:
+    """Add each balance's net change and insert the moves; return the move ids in input order."""
+    now = utcnow()
+    if sql.postgresql:
+        ids = (
+            conn.execute(
+                sql.write_pg,
+                {
+                    "ids": list(changed),
+                    "deltas": list(changed.values()),
+                    "posted_at": now,
+                    "user_id": user_id,
+                    "item_id": [m.item_id for m in moves],
+                    "lot_id": [m.lot_id for m in moves],
+                    "from_location_id": [m.from_location_id for m in moves],
+                    "to_location_id": [m.to_location_id for m in moves],
+                    "quantity": quantities,
+                    "unit_cost": unit_costs,
+                    "reason": [m.reason for m in moves],
+                    "reference": [m.reference for m in moves],
+                    "reverses_move_id": [m.reverses_move_id for m in moves],
+                },
+            )
+            .scalars()
+            .all()
+        )
+        return sorted(ids)  # one INSERT numbers its rows in order, so sorted ids follow the input order
+    if changed:
+        conn.execute(
+            update(balance_t)
+            .where(balance_t.c.id.in_(list(changed)))
+            .values(quantity=balance_t.c.quantity + case(changed, value=balance_t.c.id))
+        )
+    rows = [
+        {
+            "posted_at": now,
+            "item_id": m.item_id,
+            "lot_id": m.lot_id,
+            "from_location_id": m.from_location_id,
+            "to_location_id": m.to_location_id,
+            "quantity": qty,
+            "reason": m.reason,
+            "reference": m.reference,
+            "unit_cost": cost,
+            "user_id": user_id,
+            "reverses_move_id": m.reverses_move_id,
+        }
+        for m, qty, cost in zip(moves, quantities, unit_costs, strict=True)
+    ]
+    return sorted(conn.execute(sql.insert_moves, rows).scalars().all())
+
+
+class LocationFacts(NamedTuple):
+    kind: str
+    name: str
+
+
+class ItemFacts(NamedTuple):
+    base_unit: str
+    name_id: str
+    average_cost: Decimal
 
 
 def _refuse(key: tuple, available: Decimal, requested: Decimal, items: dict, locations: dict) -> None:
