@@ -71,9 +71,21 @@ def handle_http_exception(error: HTTPException):
         if fields:
             detail = _("Some fields are not valid.")
         return problem(error.code or 500, error.name, detail, errors=fields, code=error.code)
-    return render_template("error.html", status=error.code, title=error.name, detail=error.description), (
-        error.code or 500
-    )
+    title, detail = _page_text(error.code)
+    return render_template("error.html", status=error.code, title=title, detail=detail), (error.code or 500)
+
+
+def _page_text(status: int | None) -> tuple[str, str]:
+    """What a person reads on an error page, in their language."""
+    texts = {
+        400: (_("That request could not be used"), _("Reload the page and try again.")),
+        401: (_("Sign in first"), _("Your session has ended.")),
+        403: (_("Not allowed"), _("Your role may not do this.")),
+        404: (_("Not found"), _("The page or the thing you looked for does not exist.")),
+        405: (_("Not allowed"), _("This page cannot be used that way.")),
+        429: (_("Too many tries"), _("Wait a moment and try again.")),
+    }
+    return texts.get(status or 500, (_("Something went wrong"), _("Nothing was saved. Please try again.")))
 
 
 def handle_domain_error(error: DomainError):

@@ -13,6 +13,7 @@ from app import auth, errors, jobs
 from app.config import CONFIGS, INSTANCE_DIR
 from app.db import configure_sqlite
 from app.extensions import api, babel, csrf, db, login_manager, migrate
+from app.terms import term
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +73,8 @@ def _register_packages(app: Flask) -> None:
     @app.route("/api/swagger-ui/<path:filename>")
     def swagger_ui_assets(filename: str):
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    app.jinja_env.globals["term"] = term
 
     @app.context_processor
     def layout_context():

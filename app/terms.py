@@ -1,54 +1,61 @@
-"""Codes kept as data (roles, reasons, units, location kinds) that templates show with _(code), marked for pybabel."""
+"""Names for the codes kept as data (roles, reasons, units, location kinds), in the reader's language."""
 
 from flask_babel import lazy_gettext as _l
 
-# Keys are the codes stored in the database; keep them in step with app.models.ROLES and inventory.models
-# (tests/app/test_translations.py checks). "warehouse" is both a role and a location kind, and one msgid has
-# one translation: it is translated as the role, the only place it is shown today.
-
-ROLES = {
-    "admin": _l("admin"),
-    "manager": _l("manager"),
-    "warehouse": _l("warehouse"),
-    "cashier": _l("cashier"),
+# Keys are the codes stored in the database; tests/app/test_translations.py keeps them in step with the models.
+TERMS = {
+    "role": {
+        "admin": _l("Administrator"),
+        "manager": _l("Manager"),
+        "warehouse": _l("Warehouse clerk"),
+        "cashier": _l("Cashier"),
+    },
+    "adjustment_reason": {
+        "damaged": _l("Damaged"),
+        "expired": _l("Expired"),
+        "count_correction": _l("Count correction"),
+        "found": _l("Found"),
+    },
+    "move_reason": {
+        "receipt": _l("Receipt"),
+        "sale": _l("Sale"),
+        "return": _l("Customer return"),
+        "transfer": _l("Transfer"),
+        "adjustment": _l("Adjustment"),
+        "count": _l("Stock count"),
+        "reversal": _l("Reversal"),
+        "opening": _l("Opening stock"),
+        "exchange": _l("Cylinder exchange"),
+        "supplier_return": _l("Return to supplier"),
+    },
+    "unit": {
+        "kg": _l("kg"),
+        "pack": _l("pack"),
+        "cylinder": _l("cylinder"),
+        "piece": _l("piece"),
+    },
+    "location_kind": {
+        "warehouse": _l("Warehouse"),
+        "zone": _l("Zone"),
+        "bin": _l("Bin"),
+        "shop": _l("Shop"),
+        "shelf": _l("Shelf"),
+        "in_transit": _l("In transit"),
+        "quarantine": _l("Quarantine"),
+        "supplier": _l("Supplier"),
+        "customer": _l("Customer"),
+        "loss": _l("Loss and adjustment"),
+    },
+    "status": {
+        "pending": _l("waiting for approval"),
+        "posted": _l("posted"),
+        "rejected": _l("rejected"),
+        "in_transit": _l("on the way"),
+        "done": _l("done"),
+    },
 }
 
-ADJUSTMENT_REASONS = {
-    "damaged": _l("damaged"),
-    "expired": _l("expired"),
-    "count_correction": _l("count_correction"),
-    "found": _l("found"),
-}
 
-MOVE_REASONS = {
-    "receipt": _l("receipt"),
-    "sale": _l("sale"),
-    "return": _l("return"),
-    "transfer": _l("transfer"),
-    "adjustment": _l("adjustment"),
-    "count": _l("count"),
-    "reversal": _l("reversal"),
-    "opening": _l("opening"),
-    "exchange": _l("exchange"),
-    "supplier_return": _l("supplier_return"),
-}
-
-BASE_UNITS = {
-    "kg": _l("kg"),
-    "pack": _l("pack"),
-    "cylinder": _l("cylinder"),
-    "piece": _l("piece"),
-}
-
-LOCATION_KINDS = {
-    "warehouse": _l("warehouse"),
-    "zone": _l("zone"),
-    "bin": _l("bin"),
-    "shop": _l("shop"),
-    "shelf": _l("shelf"),
-    "in_transit": _l("in_transit"),
-    "quarantine": _l("quarantine"),
-    "supplier": _l("supplier"),
-    "customer": _l("customer"),
-    "loss": _l("loss"),
-}
+def term(kind: str, code: str) -> str:
+    """The name of a code in the current language (the code itself if it has none)."""
+    return str(TERMS[kind].get(code, code))

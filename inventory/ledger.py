@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.db import Rate, db, utcnow
 from app.errors import DomainError, ValidationFailed
+from app.terms import term
 from inventory.models import BASE_UNITS, MOVE_REASONS, UNTRACKED_KINDS, Item, Location, Lot, StockBalance, StockMove
 
 COST_PLACES = Decimal("0.0001")
@@ -89,7 +90,7 @@ def quantize_qty(quantity: Decimal, base_unit: str) -> Decimal:
     quantum = Decimal(1).scaleb(-places)
     if quantity != quantity.quantize(quantum):
         raise ValidationFailed(
-            _("%(unit)s is counted to %(n)d decimal places.", unit=_(base_unit), n=places),
+            _("%(unit)s is counted to %(n)d decimal places.", unit=term("unit", base_unit), n=places),
             fields={"quantity": [_("At most %(n)d decimal places.", n=places)]},
         )
     return quantity.quantize(quantum)

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from app import audit
 from app.db import db, utcnow
 from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from app.terms import term
 from inventory import barcodes
 from inventory.ledger import Move, post_moves, quantize_qty
 from inventory.models import (
@@ -149,7 +150,7 @@ def location_of_kind(kind: str) -> Location:
     """The first location of a virtual kind (supplier, customer, loss, in_transit, quarantine)."""
     location = db.session.scalar(select(Location).where(Location.kind == kind).order_by(Location.id).limit(1))
     if location is None:
-        raise DomainError(_("No %(kind)s location is set up.", kind=kind))
+        raise DomainError(_("No location of kind “%(kind)s” is set up.", kind=term("location_kind", kind)))
     return location
 
 
@@ -379,7 +380,7 @@ def approve_adjustment(adjustment: Adjustment, user) -> Adjustment:
     if not user.has_role("manager"):
         raise Forbidden(_("Only a manager can approve an adjustment."))
     if adjustment.status != "pending":
-        raise DomainError(_("This adjustment is already %(status)s.", status=adjustment.status))
+        raise DomainError(_("This adjustment is already %(status)s.", status=term("status", adjustment.status)))
     _post_adjustment(adjustment, user)
     return adjustment
 
@@ -388,7 +389,7 @@ def reject_adjustment(adjustment: Adjustment, user) -> Adjustment:
     if not user.has_role("manager"):
         raise Forbidden(_("Only a manager can reject an adjustment."))
     if adjustment.status != "pending":
-        raise DomainError(_("This adjustment is already %(status)s.", status=adjustment.status))
+        raise DomainError(_("This adjustment is already %(status)s.", status=term("status", adjustment.status)))
     adjustment.status, adjustment.decided_by_id, adjustment.decided_at = "rejected", user.id, utcnow()
     db.session.flush()
     audit.record("reject", "adjustment", adjustment.id)

@@ -213,14 +213,16 @@ def tr():
 
     The tests assert the exact text a user sees, whatever wording the translators chose.
     """
-    from flask_babel import force_locale, gettext
+    from flask_babel import force_locale, gettext, ngettext
 
     from app.factory import create_app
 
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
-    def translate(msgid: str, locale: str = "id", **values) -> str:
+    def translate(msgid: str, locale: str = "id", plural: str | None = None, num: int | None = None, **values) -> str:
         with app.app_context(), force_locale(locale):
+            if plural is not None:
+                return ngettext(msgid, plural, num, **values)
             return gettext(msgid, **values)
 
     return translate

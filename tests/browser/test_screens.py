@@ -211,7 +211,13 @@ def test_two_step_transfer_is_on_the_way_until_received(page, tr):
     assert stock[("LPG3", "TKO-LPG", "")] == 15  # not there yet
 
     page.goto("/")
-    expect(flash(page, "info")).to_have_text(tr("%(n)d transfers are on their way and need receiving.", n=1))
+    expect(flash(page, "info")).to_have_text(
+        tr(
+            "%(num)d transfer is on its way and needs receiving.",
+            plural="%(num)d transfers are on their way and need receiving.",
+            num=1,
+        )
+    )
     flash(page, "info").locator("a").click()
     page.wait_for_url("**/stock/transfer")
     row.locator("button").click()
@@ -265,7 +271,7 @@ def test_small_adjustment_posts_and_large_one_waits_for_the_manager(page, tr):
     expect(pending).to_have_count(1)
     expect(pending.locator("td").nth(0)).to_have_text(reference)
     expect(pending.locator("td").nth(1)).to_have_text("GDG-A-02")
-    expect(pending.locator("td").nth(2)).to_have_text(tr("damaged"))
+    expect(pending.locator("td").nth(2)).to_have_text(tr("Damaged"))
     expect(pending.locator("td").nth(3)).to_have_text("Beras medium (curah): -100")
     expect(pending.locator("td").nth(4)).to_have_text("Rp1.240.000")
     expect(pending.locator("button")).to_have_count(0)  # a clerk can't approve
@@ -275,7 +281,9 @@ def test_small_adjustment_posts_and_large_one_waits_for_the_manager(page, tr):
     logout(page)
     login(page, "manager")
     waiting = flash(page, "warning")
-    expect(waiting).to_have_text(tr("%(n)d adjustments wait for your approval.", n=1))
+    expect(waiting).to_have_text(
+        tr("%(num)d adjustment waits for your approval.", plural="%(num)d adjustments wait for your approval.", num=1)
+    )
     screenshot(page, "home-manager")
     waiting.locator("a").click()
     page.wait_for_url("**/stock/adjust")
@@ -292,7 +300,7 @@ def test_small_adjustment_posts_and_large_one_waits_for_the_manager(page, tr):
     expect(page.locator("#card-balance")).to_have_text("400")
     newest = page.locator("#card-table tbody tr").first.locator("td")
     expect(newest.nth(1)).to_have_text(reference)
-    expect(newest.nth(2)).to_have_text(tr("adjustment"))
+    expect(newest.nth(2)).to_have_text(tr("Adjustment"))
     expect(newest.nth(3)).to_have_text("GDG-A-02 → V-SUSUT")
     expect(newest.nth(5)).to_have_text("-100")
     expect(newest.nth(6)).to_have_text("400")
@@ -355,7 +363,7 @@ def test_label_sheet_shows_the_chosen_labels(page, tr):
     page.click("#make-sheet")
     page.wait_for_url("**/stock/labels/sheet?*")
 
-    expect(page.locator(".no-print .muted")).to_have_text(tr("%(n)d labels, A4", n=2))
+    expect(page.locator(".no-print .muted")).to_have_text(tr("%(num)d label, A4", plural="%(num)d labels, A4", num=2))
     labels = page.locator("#sheet .label")
     expect(labels).to_have_count(2)
     expect(labels.locator("div")).to_have_text(["Beras SPHP 5 kg · Pak 5 kg", "Rak A-01"])
@@ -385,7 +393,7 @@ def bright_gas_adjustments(page, tr) -> int:
     choose_location(page, "#location_id", "GDG-B-01")
     page.click("form.card button[type=submit]")
     expect(page.locator("#card-table")).to_be_visible()
-    return page.locator("#card-table tbody tr td:nth-child(3)").all_inner_texts().count(tr("adjustment"))
+    return page.locator("#card-table tbody tr td:nth-child(3)").all_inner_texts().count(tr("Adjustment"))
 
 
 @pytest.mark.browser
