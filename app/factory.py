@@ -13,6 +13,7 @@ from app import auth, errors, jobs
 from app.config import CONFIGS, INSTANCE_DIR
 from app.db import configure_sqlite
 from app.extensions import api, babel, csrf, db, login_manager, migrate
+from app.formatting import format_qty, format_rupiah
 from app.terms import term
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,23 +92,6 @@ def _register_packages(app: Flask) -> None:
     @app.template_filter("qty")
     def qty(value) -> str:
         return format_qty(value)
-
-
-def format_rupiah(value) -> str:
-    """Rp12.500: a dot for thousands, no decimals (rupiah are whole)."""
-    if value is None:
-        return ""
-    amount = int(round(value))
-    sign = "-" if amount < 0 else ""
-    return f"{sign}Rp{abs(amount):,}".replace(",", ".")
-
-
-def format_qty(value) -> str:
-    """A quantity without trailing zeros, with a decimal comma as Indonesians write it."""
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
-    return text.replace(".", ",")
 
 
 def select_locale() -> str:

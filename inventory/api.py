@@ -1,6 +1,7 @@
 """The inventory JSON API: items, locations, scanning, stock, adjustments, transfers."""
 
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
@@ -88,7 +89,7 @@ class Barcodes(MethodView):
         item = services.get_item(item_id)
         packaging = next((p for p in item.packagings if p.id == packaging_id), None)
         if packaging is None:
-            raise services.NotFound("Packaging not found.")
+            raise services.NotFound(_("Packaging not found."))
         services.add_barcode(packaging, data["code"])
         return packaging
 
@@ -153,7 +154,7 @@ class Adjustments(MethodView):
         """Adjust stock with a reason; above the threshold it waits for a manager (status 'pending')."""
         location = db.session.get(Location, data["location_id"])
         if location is None:
-            raise services.NotFound("Location not found.")
+            raise services.NotFound(_("Location not found."))
         lines = [services.AdjustmentLineInput(**line) for line in data["lines"]]
         return services.create_adjustment(location, data["reason"], lines, data["note"], current_user)
 
@@ -189,7 +190,7 @@ class Transfers(MethodView):
         source = db.session.get(Location, data["from_location_id"])
         target = db.session.get(Location, data["to_location_id"])
         if source is None or target is None:
-            raise services.NotFound("Location not found.")
+            raise services.NotFound(_("Location not found."))
         lines = [services.TransferLineInput(**line) for line in data["lines"]]
         return services.create_transfer(source, target, lines, current_user, two_step=data["two_step"])
 

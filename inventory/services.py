@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
@@ -335,8 +336,6 @@ class AdjustmentLineInput:
 
 def create_adjustment(location: Location, reason: str, lines: list[AdjustmentLineInput], note: str, user) -> Adjustment:
     """Record an adjustment; post it now, or hold it for a manager when its value passes the threshold."""
-    from flask import current_app
-
     if reason not in ADJUSTMENT_REASONS:
         raise ValidationFailed(_("Choose a reason."), fields={"reason": [", ".join(ADJUSTMENT_REASONS)]})
     if not location.tracks_stock:

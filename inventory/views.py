@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.auth import roles_required
 from app.db import db
 from app.errors import DomainError
+from app.formatting import format_rupiah
 from app.idempotency import idempotent
 from app.views import MenuEntry
 from inventory import labels, services
@@ -180,7 +181,7 @@ def _post_adjustment():
             _(
                 "%(ref)s is worth %(value)s and waits for a manager's approval.",
                 ref=adjustment.reference,
-                value=f"Rp{adjustment.value:,}".replace(",", "."),
+                value=format_rupiah(adjustment.value),
             ),
             "warning",
         )

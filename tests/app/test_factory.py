@@ -1,6 +1,7 @@
 import pytest
 
-from app.factory import create_app, format_qty, format_rupiah
+from app.factory import create_app
+from app.formatting import format_qty, format_rupiah
 
 PRODUCTION_ENV = {
     "SECRET_KEY": "x" * 40,

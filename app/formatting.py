@@ -1,0 +1,20 @@
+"""How money and quantities look on screens and receipts."""
+
+from decimal import Decimal
+
+
+def format_rupiah(value) -> str:
+    """Rp12.500: a dot for thousands, no decimals (rupiah are whole)."""
+    if value is None:
+        return ""
+    amount = int(round(value))
+    sign = "-" if amount < 0 else ""
+    return f"{sign}Rp{abs(amount):,}".replace(",", ".")
+
+
+def format_qty(value) -> str:
+    """A quantity without trailing zeros, with a decimal comma as Indonesians write it."""
+    if value is None:
+        return ""
+    text = format(Decimal(value).normalize(), "f")
+    return text.replace(".", ",")
