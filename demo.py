@@ -158,6 +158,43 @@ OPENING = [  # sku, location, quantity, unit cost per base unit, lot, expiry
 ]
 
 
+# code, fields, catalogue [(sku, packaging, supplier code, order multiple, kg per base unit, cost)], quotas
+SUPPLIERS = [
+    (
+        "BULOG-BPN",
+        {
+            "name": "Perum Bulog Kantor Cabang Balikpapan",
+            "contact_person": "Bagian Penjualan",
+            "phone": "0542-000000",
+            "address": "Jl. Jend. Sudirman, Balikpapan",
+            "payment_terms": "transfer",
+            "lead_time_days": 3,
+            "max_order_kg": Decimal(2000),
+        },
+        [
+            ("SPHP5", "Bal 10 pak", "SPHP-5KG", 1, 5, 565000),
+            ("BRS-MED", "Karung 50 kg", "BRS-M-50", 1, 1, 620000),
+            ("GULA1", "Karton 20", "GULA-1KG", 1, 1, 310000),
+            ("MKITA1", "Karton 12", "MKITA-1L", 1, 1, 165600),
+        ],
+        [],
+    ),
+    (
+        "AGEN-LPG",
+        {
+            "name": "PT Agen LPG Balikpapan (Pertamina)",
+            "contact_person": "Pak Agen",
+            "phone": "0811-000000",
+            "address": "Balikpapan Tengah",
+            "payment_terms": "cashless",
+            "lead_time_days": 1,
+        },
+        [("LPG3", "Tabung isi", "LPG-3", 10, 0, 12750), ("BG55", "Tabung isi", "BG-5.5", 1, 0, 82000)],
+        [("LPG3", 250)],
+    ),
+]
+
+
 def load_demo() -> list[str]:
     """Create whatever of the demo data is missing; return what was created."""
     created = []
@@ -183,6 +220,7 @@ def load_demo() -> list[str]:
             services.add_barcode(packaging, code)
         items[item.sku] = item
         created.append(f"item {item.sku}")
+    created += _load_suppliers(items)
     if not db.session.scalar(select(StockMove.id).where(StockMove.reference == "OPENING").limit(1)):
         supplier = by_code["V-PEMASOK"]
         moves = []
@@ -203,6 +241,29 @@ def load_demo() -> list[str]:
             )
         post_moves(moves)
         created.append(f"opening stock ({len(moves)} moves)")
+    return created
+
+
+def _load_suppliers(items: dict) -> list[str]:
+    from suppliers import services as purchasing
+    from suppliers.models import Supplier
+
+    created = []
+    existing = set(db.session.scalars(select(Supplier.code)))
+    for code, fields, catalogue, quotas in SUPPLIERS:
+        if code in existing:
+            continue
+        supplier = purchasing.create_supplier({"code": code, **fields})
+        for sku, packaging_name, supplier_code, multiple, kg, cost in catalogue:
+            item = items[sku]
+            packaging = next(p for p in item.packagings if p.name == packaging_name)
+            entry = purchasing.add_catalogue_item(
+                supplier, item.id, packaging.id, supplier_code, Decimal(multiple), Decimal(kg)
+            )
+            purchasing.set_cost(entry, date(2026, 1, 1), cost)
+        for sku, monthly in quotas:
+            purchasing.set_quota(supplier, items[sku].id, Decimal(monthly), date(2026, 1, 1))
+        created.append(f"supplier {code}")
     return created
 
 

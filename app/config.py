@@ -2,6 +2,7 @@
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -37,6 +38,9 @@ class Config:
 
     # Business settings; the later issues add more (zone, ceilings, caps).
     ADJUSTMENT_APPROVAL_THRESHOLD = 500_000  # rupiah of stock value; above it a manager must approve
+    OVER_RECEIPT_TOLERANCE_PERCENT = 5  # receiving more than ordered by more than this needs a manager
+    COUNT_RECOUNT_PERCENT = Decimal("2")  # a counted line this far from the expected quantity is recounted...
+    COUNT_RECOUNT_MINIMUM = Decimal("1")  # ...and at least this many base units away
     SCAN_TERMINATOR = "Enter"
     IDEMPOTENCY_KEY_TTL = timedelta(days=30)
 

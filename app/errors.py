@@ -15,11 +15,15 @@ class DomainError(Exception):
     status = 409
     code = "conflict"
 
-    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None, **extra: Any) -> None:
+    def __init__(
+        self, message: str, *, fields: dict[str, list[str]] | None = None, code: str | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
         self.extra = extra
+        if code is not None:
+            self.code = code  # a more precise problem type than the class's
 
 
 class NotFound(DomainError):

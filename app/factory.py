@@ -58,11 +58,15 @@ def _register_packages(app: Flask) -> None:
     from inventory import api as inventory_api
     from inventory import cli as inventory_cli
     from inventory import views as inventory_views
+    from suppliers import api as suppliers_api
+    from suppliers import views as suppliers_views
 
     app.register_blueprint(app_views.bp)
     app.register_blueprint(inventory_views.bp)
     app_views.register_menu(app, inventory_views.MENU, inventory_views.home_counts)
-    for blp in inventory_api.blueprints:
+    app.register_blueprint(suppliers_views.bp)
+    app_views.register_menu(app, suppliers_views.MENU, suppliers_views.home_counts)
+    for blp in inventory_api.blueprints + suppliers_api.blueprints:
         api.register_blueprint(blp)
     app.cli.add_command(app_cli.users)
     app.cli.add_command(app_cli.worker)

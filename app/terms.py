@@ -52,6 +52,29 @@ TERMS = {
         "rejected": _l("rejected"),
         "in_transit": _l("on the way"),
         "done": _l("done"),
+        "open": _l("open"),
+        "review": _l("in review"),
+        "cancelled": _l("cancelled"),
+    },
+    "po_status": {
+        "draft": _l("draft"),
+        "submitted": _l("waiting for approval"),
+        "approved": _l("approved"),
+        "partially_received": _l("partly received"),
+        "received": _l("received"),
+        "closed": _l("closed"),
+        "cancelled": _l("cancelled"),
+    },
+    "po_action": {
+        "submit": _l("submit"),
+        "approve": _l("approve"),
+        "cancel": _l("cancel"),
+        "close": _l("close"),
+    },
+    "payment_terms": {
+        "cash": _l("Cash"),
+        "transfer": _l("Bank transfer"),
+        "cashless": _l("Cashless only"),
     },
 }
 

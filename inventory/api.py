@@ -1,4 +1,4 @@
-"""The inventory JSON API: items, locations, scanning, stock, adjustments, transfers."""
+"""The inventory JSON API: items, locations, scanning, stock, adjustments, transfers, counts."""
 
 from flask.views import MethodView
 from flask_babel import gettext as _
@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.auth import roles_required
 from app.db import db
 from app.idempotency import idempotent
-from inventory import schemas, services
+from inventory import counts, schemas, services
 from inventory.models import Item, Location
 
 ALL = ("manager", "warehouse", "cashier")
@@ -23,7 +23,13 @@ stock_blp = Blueprint(
     url_prefix="/api/stock",
     description="Scanning, stock on hand, stock card, adjustments, transfers",
 )
-blueprints = [items_blp, locations_blp, stock_blp]
+counts_blp = Blueprint(
+    "counts",
+    __name__,
+    url_prefix="/api/stock/counts",
+    description="Stock counts (stock opname): counted blind by scanning, recounted, reviewed and posted by a manager",
+)
+blueprints = [items_blp, locations_blp, stock_blp, counts_blp]
 
 
 def _page(stmt, pagination_parameters):
@@ -203,3 +209,112 @@ class ReceiveTransfer(MethodView):
     def post(self, transfer_id):
         """Receive a transfer that is in transit."""
         return services.receive_transfer(services.get_transfer(transfer_id), current_user)
+
+
+@counts_blp.route("")
+class Counts(MethodView):
+    @roles_required(*STOCK_STAFF)
+    @counts_blp.arguments(schemas.CountQuerySchema, location="query")
+    @counts_blp.response(200, schemas.CountSchema(many=True))
+    @counts_blp.paginate()
+    def get(self, args, pagination_parameters):
+        """List counts, newest first."""
+        return _page(counts.counts_query(args["status"]), pagination_parameters)
+
+    @roles_required(*STOCK_STAFF)
+    @idempotent
+    @counts_blp.arguments(schemas.CountInSchema)
+    @counts_blp.response(201, schemas.CountSchema)
+    def post(self, data):
+        """Start a count of a location and everything under it."""
+        return counts.create_count(_location(data["location_id"]), current_user, data["note"])
+
+
+@counts_blp.route("/<int:count_id>")
+class CountById(MethodView):
+    @roles_required(*STOCK_STAFF)
+    @counts_blp.response(200, schemas.CountSchema)
+    def get(self, count_id):
+        """One count (blind: no expected quantities)."""
+        return counts.get_count(count_id)
+
+
+@counts_blp.route("/<int:count_id>/lines")
+class CountLines(MethodView):
+    @roles_required(*STOCK_STAFF)
+    @counts_blp.arguments(schemas.CountLineQuerySchema, location="query")
+    @counts_blp.response(200, schemas.CountLineSchema(many=True))
+    @counts_blp.paginate()
+    def get(self, args, count_id, pagination_parameters):
+        """A count's lines as counted (blind); `mine` for the caller's own, `needs_recount` for the recount list."""
+        count = counts.get_count(count_id)
+        stmt = counts.lines_query(count, current_user.id if args["mine"] else None, args["needs_recount"])
+        return _page(stmt, pagination_parameters)
+
+    @roles_required(*STOCK_STAFF)
+    @idempotent
+    @counts_blp.arguments(schemas.CountScanInSchema)
+    @counts_blp.response(200, schemas.CountLineSchema)
+    def post(self, data, count_id):
+        """Count a scan (times `packs`) in a bin: adds to the count while open, to the recount in review."""
+        count = counts.get_count(count_id)
+        location = _location(data["location_id"])
+        return counts.record_scan(count, location, data["code"], current_user, data["packs"], data["lot_code"])
+
+
+@counts_blp.route("/<int:count_id>/lines/<int:line_id>")
+class CountLine(MethodView):
+    @roles_required(*STOCK_STAFF)
+    @counts_blp.arguments(schemas.CountLineQuantityInSchema)
+    @counts_blp.response(200, schemas.CountLineSchema)
+    def put(self, data, count_id, line_id):
+        """Set a line's quantity as typed: a correction while open, the recount in review."""
+        count = counts.get_count(count_id)
+        return counts.set_line_quantity(count, counts.get_line(count, line_id), data["quantity"], current_user)
+
+
+@counts_blp.route("/<int:count_id>/review")
+class CountReview(MethodView):
+    @roles_required("manager")
+    @counts_blp.response(200, schemas.CountReviewLineSchema(many=True))
+    @counts_blp.paginate()
+    def get(self, count_id, pagination_parameters):
+        """The lines with expected quantity, variance and value at moving-average cost (managers only)."""
+        return _page(counts.lines_query(counts.get_count(count_id)), pagination_parameters)
+
+
+@counts_blp.route("/<int:count_id>/close")
+class CloseCount(MethodView):
+    @roles_required(*STOCK_STAFF)
+    @idempotent
+    @counts_blp.response(200, schemas.CountSchema)
+    def post(self, count_id):
+        """Stop counting: uncounted stock goes in at zero, lines over the threshold are flagged for a recount."""
+        return counts.close_count(counts.get_count(count_id), current_user)
+
+
+@counts_blp.route("/<int:count_id>/post")
+class PostCount(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @counts_blp.response(200, schemas.CountSchema)
+    def post(self, count_id):
+        """Post every line's variance through the ledger (reason count, reference CNT-<id>)."""
+        return counts.post_count(counts.get_count(count_id), current_user)
+
+
+@counts_blp.route("/<int:count_id>/cancel")
+class CancelCount(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @counts_blp.response(200, schemas.CountSchema)
+    def post(self, count_id):
+        """Cancel a count; nothing is posted."""
+        return counts.cancel_count(counts.get_count(count_id), current_user)
+
+
+def _location(location_id: int) -> Location:
+    location = db.session.get(Location, location_id)
+    if location is None:
+        raise services.NotFound(_("Location not found."))
+    return location

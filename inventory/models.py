@@ -265,3 +265,110 @@ class TransferLine(db.Model):
     transfer: Mapped[Transfer] = relationship(back_populates="lines")
     item: Mapped[Item] = relationship()
     lot: Mapped[Lot | None] = relationship()
+
+
+COUNT_STATUSES = ("open", "review", "posted", "cancelled")
+
+
+class StockCount(TimestampMixin, db.Model):
+    """A stock count (stock opname) of a location and everything under it: counted blind, reviewed, posted."""
+
+    __tablename__ = "stock_count"
+    __table_args__ = (
+        CheckConstraint("status IN ('open','review','posted','cancelled')", name="status"),
+        CheckConstraint("recount_percent >= 0 AND recount_minimum >= 0", name="recount_rule"),
+        CheckConstraint("status IN ('open','cancelled') OR closed_at IS NOT NULL", name="closed"),
+        CheckConstraint("(status = 'posted') = (posted_at IS NOT NULL)", name="posted"),
+        CheckConstraint("(status = 'cancelled') = (cancelled_at IS NOT NULL)", name="cancelled"),
+        Index("ix_stock_count_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))  # the root: its sub-locations are counted too
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The recount rule, fixed when the count starts: a variance over max(minimum, percent of expected) is recounted.
+    recount_percent: Mapped[Decimal] = mapped_column(Rate())
+    recount_minimum: Mapped[Decimal] = mapped_column(Qty())
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    location: Mapped[Location] = relationship()
+    lines: Mapped[list["StockCountLine"]] = relationship(back_populates="count", order_by="StockCountLine.id")
+
+    @property
+    def reference(self) -> str:
+        return f"CNT-{self.id}"
+
+    @property
+    def line_count(self) -> int:
+        return len(self.lines)
+
+    @property
+    def lines_to_recount(self) -> int:
+        return sum(1 for line in self.lines if line.needs_recount and line.recount_quantity is None)
+
+
+class StockCountLine(db.Model):
+    """One item (and lot) counted in one bin; expected is the balance there when the line was last counted."""
+
+    __tablename__ = "stock_count_line"
+    __table_args__ = (
+        UniqueConstraint("count_id", "item_id", "location_id", "lot_id", postgresql_nulls_not_distinct=True),
+        CheckConstraint("counted_quantity >= 0", name="counted_quantity"),
+        CheckConstraint("expected_quantity >= 0", name="expected_quantity"),
+        CheckConstraint("recount_quantity >= 0 AND recount_expected_quantity >= 0", name="recount_quantity"),
+        CheckConstraint(
+            "(recount_quantity IS NULL) = (recounted_at IS NULL)"
+            " AND (recount_quantity IS NULL) = (recount_expected_quantity IS NULL)",
+            name="recount_complete",
+        ),
+        CheckConstraint("needs_recount OR recount_quantity IS NULL", name="recount_only_if_needed"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    count_id: Mapped[int] = mapped_column(ForeignKey("stock_count.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id"))
+    counted_quantity: Mapped[Decimal] = mapped_column(Qty())
+    expected_quantity: Mapped[Decimal] = mapped_column(Qty())  # never shown to the one counting
+    counted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A balance nobody counted, put in at zero when the count closed so that someone looks again.
+    added_at_close: Mapped[bool] = mapped_column(default=False)
+    needs_recount: Mapped[bool] = mapped_column(default=False)
+    recount_quantity: Mapped[Decimal | None] = mapped_column(Qty())
+    recount_expected_quantity: Mapped[Decimal | None] = mapped_column(Qty())
+    recounted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recounted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    unit_cost: Mapped[Decimal | None] = mapped_column(Rate())  # the average cost the variance was posted at
+
+    count: Mapped[StockCount] = relationship(back_populates="lines")
+    item: Mapped[Item] = relationship()
+    location: Mapped[Location] = relationship()
+    lot: Mapped[Lot | None] = relationship()
+
+    @property
+    def final_quantity(self) -> Decimal:
+        return self.counted_quantity if self.recount_quantity is None else self.recount_quantity
+
+    @property
+    def final_expected(self) -> Decimal:
+        return self.expected_quantity if self.recount_expected_quantity is None else self.recount_expected_quantity
+
+    @property
+    def variance(self) -> Decimal:
+        """What the count posts: the last count less the balance at that same moment."""
+        return self.final_quantity - self.final_expected
+
+    @property
+    def value(self) -> int:
+        """The variance in rupiah, at the posted cost, or the moving average until it is posted."""
+        cost = self.item.average_cost if self.unit_cost is None else self.unit_cost
+        return int((self.variance * Decimal(cost)).to_integral_value())

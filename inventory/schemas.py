@@ -1,8 +1,10 @@
 """What enters and leaves the inventory API."""
 
+from decimal import Decimal
+
 from marshmallow import Schema, fields, validate
 
-from inventory.models import ADJUSTMENT_REASONS, BASE_UNITS, LOCATION_KINDS
+from inventory.models import ADJUSTMENT_REASONS, BASE_UNITS, COUNT_STATUSES, LOCATION_KINDS
 
 Qty = fields.Decimal(as_string=True, places=3, required=True)
 
@@ -193,3 +195,86 @@ class TransferSchema(Schema):
     to_location_id = fields.Int()
     status = fields.Str()
     lines = fields.List(fields.Nested(LineInSchema))
+
+
+def _qty(**kwargs) -> fields.Decimal:
+    """A quantity as it goes out: a string with the 3 places it is stored with, even before it is stored."""
+    return fields.Decimal(as_string=True, places=3, **kwargs)
+
+
+class CountInSchema(Schema):
+    location_id = fields.Int(required=True)
+    note = fields.Str(load_default="", validate=validate.Length(max=500))
+
+
+class CountQuerySchema(Schema):
+    status = fields.Str(load_default=None, validate=validate.OneOf(COUNT_STATUSES))
+
+
+class CountSchema(Schema):
+    """A count as anyone counting may see it: nothing about expected quantities."""
+
+    id = fields.Int()
+    reference = fields.Str()
+    location = fields.Nested(LocationRefSchema)
+    status = fields.Str()
+    note = fields.Str()
+    recount_percent = fields.Decimal(as_string=True)
+    recount_minimum = _qty()
+    line_count = fields.Int()
+    lines_to_recount = fields.Int()
+    created_by_id = fields.Int()
+    created_at = fields.DateTime()
+    closed_by_id = fields.Int(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    posted_by_id = fields.Int(allow_none=True)
+    posted_at = fields.DateTime(allow_none=True)
+    cancelled_by_id = fields.Int(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+
+
+class CountScanInSchema(Schema):
+    location_id = fields.Int(required=True)  # the bin whose label was scanned
+    code = fields.Str(required=True, validate=validate.Length(1, 200))  # what the scanner sent
+    packs = fields.Decimal(  # how many of the scanned packaging: a typed number, 1 for a plain scan
+        load_default=Decimal(1), validate=validate.Range(min=0, max=100_000, min_inclusive=False)
+    )
+    lot_code = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=40))
+
+
+class CountLineQuantityInSchema(Schema):
+    quantity = fields.Decimal(required=True, validate=validate.Range(min=0, max=10_000_000))  # in base units
+
+
+class CountLineQuerySchema(Schema):
+    mine = fields.Bool(load_default=False)
+    needs_recount = fields.Bool(load_default=None, allow_none=True)
+
+
+class CountLineSchema(Schema):
+    """A counted line, blind: what was counted, never what was expected."""
+
+    id = fields.Int()
+    count_id = fields.Int()
+    item = fields.Nested(ItemRefSchema)
+    location = fields.Nested(LocationRefSchema)
+    lot_id = fields.Int(allow_none=True)
+    lot_code = fields.Str(attribute="lot.code", allow_none=True)
+    counted_quantity = _qty()
+    counted_by_id = fields.Int()
+    counted_at = fields.DateTime()
+    added_at_close = fields.Bool()
+    needs_recount = fields.Bool()
+    recount_quantity = _qty(allow_none=True)
+    recounted_by_id = fields.Int(allow_none=True)
+    recounted_at = fields.DateTime(allow_none=True)
+
+
+class CountReviewLineSchema(CountLineSchema):
+    """A line as the manager reviews it: expected at the moment of counting, the variance and its value."""
+
+    expected_quantity = _qty()
+    recount_expected_quantity = _qty(allow_none=True)
+    variance = _qty()
+    unit_cost = fields.Decimal(as_string=True, allow_none=True)
+    value = fields.Int()

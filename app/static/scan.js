@@ -25,7 +25,7 @@
     }
     if (input.dataset.scanAction === "next") {
       // The scan fills one field of a longer form: move on to the next field instead of submitting.
-      const next = nextField(input);
+      const next = input.dataset.scanNext ? document.getElementById(input.dataset.scanNext) : nextField(input);
       if (next) { next.focus(); return; }
     }
     if (input.form) input.form.requestSubmit();

@@ -28,7 +28,14 @@ def _endpoints(app):
             yield rule, method, getattr(func, "allowed_roles", None)
 
 
-SAMPLE_VALUES = {"fmt": "svg", "kind": "location", "decision": "approve", "filename": "x.css", "code": "id"}
+SAMPLE_VALUES = {
+    "fmt": "svg",
+    "kind": "location",
+    "decision": "approve",
+    "filename": "x.css",
+    "code": "id",
+    "action": "approve",
+}
 
 
 def _url(rule) -> str:

@@ -1,0 +1,225 @@
+"""The suppliers and purchasing JSON API."""
+
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+
+from app.auth import roles_required
+from app.db import db
+from app.errors import NotFound
+from app.idempotency import idempotent
+from inventory.models import Location
+from suppliers import receiving, schemas, services
+from suppliers.models import Supplier
+
+STAFF = ("manager", "warehouse")
+
+suppliers_blp = Blueprint("suppliers", __name__, url_prefix="/api/suppliers", description="Suppliers and catalogue")
+orders_blp = Blueprint("purchase_orders", __name__, url_prefix="/api/purchase-orders", description="Purchase orders")
+blueprints = [suppliers_blp, orders_blp]
+
+
+def _page(stmt, pagination_parameters):
+    pagination_parameters.item_count = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    return list(
+        db.session.scalars(stmt.limit(pagination_parameters.page_size).offset(pagination_parameters.first_item))
+    )
+
+
+@suppliers_blp.route("")
+class Suppliers(MethodView):
+    @roles_required(*STAFF)
+    @suppliers_blp.response(200, schemas.SupplierSchema(many=True))
+    @suppliers_blp.paginate()
+    def get(self, pagination_parameters):
+        """List suppliers with their catalogue and quotas."""
+        return _page(select(Supplier).order_by(Supplier.code), pagination_parameters)
+
+    @roles_required("manager")
+    @idempotent
+    @suppliers_blp.arguments(schemas.SupplierSchema)
+    @suppliers_blp.response(201, schemas.SupplierSchema)
+    def post(self, data):
+        """Add a supplier (Bulog branch, the LPG agent, ...)."""
+        return services.create_supplier(data)
+
+
+@suppliers_blp.route("/<int:supplier_id>")
+class SupplierById(MethodView):
+    @roles_required(*STAFF)
+    @suppliers_blp.response(200, schemas.SupplierSchema)
+    def get(self, supplier_id):
+        """One supplier."""
+        return services.get_supplier(supplier_id)
+
+    @roles_required("manager")
+    @suppliers_blp.arguments(schemas.SupplierUpdateSchema(partial=True))
+    @suppliers_blp.response(200, schemas.SupplierSchema)
+    def patch(self, data, supplier_id):
+        """Change a supplier's details or limits (audited)."""
+        return services.update_supplier(services.get_supplier(supplier_id), data)
+
+
+@suppliers_blp.route("/<int:supplier_id>/catalogue")
+class Catalogue(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @suppliers_blp.arguments(schemas.SupplierItemSchema)
+    @suppliers_blp.response(201, schemas.SupplierItemSchema)
+    def post(self, data, supplier_id):
+        """Put an item in the supplier's catalogue, with its purchase packaging."""
+        return services.add_catalogue_item(services.get_supplier(supplier_id), **data)
+
+
+@suppliers_blp.route("/<int:supplier_id>/catalogue/<int:supplier_item_id>/costs")
+class Costs(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @suppliers_blp.arguments(schemas.SupplierPriceSchema)
+    @suppliers_blp.response(201, schemas.SupplierItemSchema)
+    def post(self, data, supplier_id, supplier_item_id):
+        """Set the cost of one purchase packaging from a date on."""
+        entry = services.get_catalogue_item(services.get_supplier(supplier_id), supplier_item_id)
+        services.set_cost(entry, data["valid_from"], data["cost"])
+        return entry
+
+
+@suppliers_blp.route("/<int:supplier_id>/quotas")
+class Quotas(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @suppliers_blp.arguments(schemas.SupplierQuotaSchema)
+    @suppliers_blp.response(201, schemas.SupplierQuotaSchema)
+    def post(self, data, supplier_id):
+        """Set a monthly quota of an item from a date on (the LPG agent's cylinders)."""
+        return services.set_quota(
+            services.get_supplier(supplier_id), data["item_id"], data["monthly_quantity"], data["valid_from"]
+        )
+
+
+@orders_blp.route("")
+class Orders(MethodView):
+    @roles_required(*STAFF)
+    @orders_blp.arguments(schemas.OrderQuerySchema, location="query")
+    @orders_blp.response(200, schemas.OrderSchema(many=True))
+    @orders_blp.paginate()
+    def get(self, args, pagination_parameters):
+        """Purchase orders, newest first."""
+        return _page(services.orders(args["status"], args["supplier_id"]), pagination_parameters)
+
+    @roles_required(*STAFF)
+    @idempotent
+    @orders_blp.arguments(schemas.OrderInSchema)
+    @orders_blp.response(201, schemas.OrderSchema)
+    def post(self, data):
+        """Start a draft order."""
+        destination = db.session.get(Location, data["destination_id"])
+        if destination is None:
+            raise NotFound(_("Location not found."))
+        return services.create_order(
+            services.get_supplier(data["supplier_id"]), destination, current_user, data["expected_date"], data["note"]
+        )
+
+
+@orders_blp.route("/<int:order_id>")
+class OrderById(MethodView):
+    @roles_required(*STAFF)
+    @orders_blp.response(200, schemas.OrderSchema)
+    def get(self, order_id):
+        """One order with its lines."""
+        return services.get_order(order_id)
+
+
+@orders_blp.route("/<int:order_id>/lines")
+class OrderLines(MethodView):
+    @roles_required(*STAFF)
+    @idempotent
+    @orders_blp.arguments(schemas.OrderLineInSchema)
+    @orders_blp.response(200, schemas.OrderSchema)
+    def post(self, data, order_id):
+        """Order a number of purchase packagings of an item (0 removes it); an approved order goes back to
+        approval."""
+        return services.set_line(services.get_order(order_id), data["item_id"], data["packs"], current_user)
+
+
+@orders_blp.route("/<int:order_id>/<any(submit, approve, cancel, close):action>")
+class OrderAction(MethodView):
+    @roles_required(*STAFF)
+    @idempotent
+    @orders_blp.response(200, schemas.OrderSchema)
+    def post(self, order_id, action):
+        """Submit, approve (manager), cancel or close an order; illegal steps are refused."""
+        return services.transition(services.get_order(order_id), action, current_user)
+
+
+receipts_blp = Blueprint("receipts", __name__, url_prefix="/api/receipts", description="Receiving against orders")
+blueprints.append(receipts_blp)
+
+
+@receipts_blp.route("")
+class Receipts(MethodView):
+    @roles_required(*STAFF)
+    @idempotent
+    @receipts_blp.arguments(schemas.ReceiptOpenSchema)
+    @receipts_blp.response(201, schemas.ReceiptSchema)
+    def post(self, data):
+        """Open (or resume) the receipt of an approved order, by its number."""
+        return receiving.open_receipt(services.order_by_number(data["order_number"]), current_user)
+
+
+@receipts_blp.route("/<int:receipt_id>")
+class ReceiptById(MethodView):
+    @roles_required(*STAFF)
+    @receipts_blp.response(200, schemas.ReceiptSchema)
+    def get(self, receipt_id):
+        """A receipt with expected against received per item."""
+        return receiving.get_receipt(receipt_id)
+
+
+@receipts_blp.route("/<int:receipt_id>/scan")
+class ReceiptScan(MethodView):
+    @roles_required(*STAFF)
+    @idempotent
+    @receipts_blp.arguments(schemas.ReceiptScanSchema)
+    @receipts_blp.response(200, schemas.ReceiptSchema)
+    def post(self, data, receipt_id):
+        """Add what a scanner read: one purchase unit × times; lot and expiry from GS1 or given."""
+        found = receiving.get_receipt(receipt_id)
+        receiving.scan_into(
+            found,
+            data["code"],
+            current_user,
+            data["times"],
+            data["condition"],
+            data["lot"],
+            data["expiry"],
+            data["reason"],
+        )
+        return found
+
+
+@receipts_blp.route("/<int:receipt_id>/empties")
+class ReceiptEmpties(MethodView):
+    @roles_required(*STAFF)
+    @idempotent
+    @receipts_blp.arguments(schemas.ReceiptEmptiesSchema)
+    @receipts_blp.response(200, schemas.ReceiptSchema)
+    def post(self, data, receipt_id):
+        """How many empty cylinders the LPG agent takes back with this delivery."""
+        found = receiving.get_receipt(receipt_id)
+        receiving.hand_back_empties(found, data["count"])
+        return found
+
+
+@receipts_blp.route("/<int:receipt_id>/<any(approve, post):action>")
+class ReceiptAction(MethodView):
+    @roles_required(*STAFF)
+    @idempotent
+    @receipts_blp.response(200, schemas.ReceiptSchema)
+    def post(self, receipt_id, action):
+        """Approve (manager: over-receipt, unexpected items) or post the receipt; posting twice posts once."""
+        if action == "approve":
+            return receiving.approve(receiving.get_receipt(receipt_id), current_user)
+        return receiving.post(receipt_id, current_user)

@@ -1,0 +1,306 @@
+"""Receiving against a purchase order: scan goods into an open receipt, then post it once, in one transaction."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app import audit
+from app.db import db, utcnow
+from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from app.formatting import format_qty
+from inventory import services as inventory
+from inventory.ledger import Move, post_moves, quantize_qty
+from inventory.models import Item
+from suppliers.models import PurchaseOrder, Receipt, ReceiptLine
+
+RECEIVABLE = ("approved", "partially_received")
+
+
+def get_receipt(receipt_id: int) -> Receipt:
+    receipt = db.session.get(Receipt, receipt_id)
+    if receipt is None:
+        raise NotFound(_("Receipt not found."))
+    return receipt
+
+
+def open_receipt(order: PurchaseOrder, user) -> Receipt:
+    """The order's open receipt, resumed from wherever it was left, or a new one."""
+    if order.status not in RECEIVABLE:
+        raise DomainError(
+            _("Order %(number)s cannot be received: it is not approved.", number=order.number), code="not_receivable"
+        )
+    receipt = db.session.scalar(select(Receipt).where(Receipt.order_id == order.id, Receipt.status == "open"))
+    if receipt is None:
+        receipt = Receipt(order=order, status="open", created_by_id=user.id)
+        db.session.add(receipt)
+        db.session.flush()
+        audit.record("create", "receipt", receipt.id, {"order": order.number})
+    return receipt
+
+
+def _ensure_open(receipt: Receipt) -> None:
+    if receipt.status != "open":
+        raise DomainError(_("Receipt %(ref)s has already been posted.", ref=receipt.reference), code="posted")
+
+
+def scan_into(
+    receipt: Receipt,
+    code: str,
+    user,
+    times: Decimal = Decimal(1),
+    condition: str = "good",
+    lot_code: str | None = None,
+    expiry: date | None = None,
+    reason: str = "",
+) -> ReceiptLine:
+    """Add what was scanned: one purchase unit of the scanned packaging (× times); lot and expiry from a GS1
+    code or typed. An item that is not on the order needs a manager."""
+    _ensure_open(receipt)
+    scanned = inventory.resolve_scan(code)
+    if scanned.item is None:
+        raise DomainError(_("Code %(code)s is not an item.", code=code))
+    if times <= 0:
+        raise ValidationFailed(_("Scan at least one."), fields={"times": [_("More than 0.")]})
+    item = scanned.item
+    on_order = any(line.item_id == item.id for line in receipt.order.lines)
+    if not on_order and not user.has_role("manager"):
+        raise DomainError(
+            _(
+                "%(item)s is not on order %(number)s: a manager must accept it.",
+                item=item.name_id,
+                number=receipt.order.number,
+            ),
+            code="unexpected_item",
+        )
+    return add_quantity(
+        receipt,
+        item,
+        scanned.quantity * times,
+        condition,
+        lot_code or scanned.lot_code,
+        expiry or scanned.expiry,
+        reason,
+    )
+
+
+def add_quantity(
+    receipt: Receipt,
+    item: Item,
+    quantity: Decimal,
+    condition: str = "good",
+    lot_code: str | None = None,
+    expiry: date | None = None,
+    reason: str = "",
+) -> ReceiptLine:
+    _ensure_open(receipt)
+    if condition not in ("good", "damaged", "rejected"):
+        raise ValidationFailed(_("Choose the condition."), fields={"condition": ["good, damaged, rejected"]})
+    if item.is_lot_tracked and not lot_code:
+        raise ValidationFailed(
+            _("%(item)s needs its lot number and expiry date.", item=item.name_id), fields={"lot": [_("Required.")]}
+        )
+    if item.is_expiry_tracked and lot_code and expiry is None:
+        existing = db.session.scalar(
+            select(ReceiptLine.expiry_date).where(
+                ReceiptLine.receipt_id == receipt.id, ReceiptLine.item_id == item.id, ReceiptLine.lot_code == lot_code
+            )
+        )
+        if existing is None:
+            raise ValidationFailed(
+                _("%(item)s needs its expiry date.", item=item.name_id), fields={"expiry": [_("Required.")]}
+            )
+        expiry = existing
+    quantity = quantize_qty(quantity, item.base_unit)
+    line = next(
+        (
+            ln
+            for ln in receipt.lines
+            if ln.item_id == item.id
+            and ln.lot_code == (lot_code or "")
+            and ln.condition == condition
+            and ln.quantity > 0
+        ),
+        None,
+    )
+    if line is None:
+        line = ReceiptLine(
+            item=item,
+            lot_code=lot_code or "",
+            expiry_date=expiry,
+            condition=condition,
+            quantity=quantity,
+            reason=reason,
+        )
+        receipt.lines.append(line)
+    else:
+        line.quantity += quantity
+    db.session.flush()
+    return line
+
+
+def set_line_quantity(receipt: Receipt, line_id: int, quantity: Decimal) -> None:
+    """Correct a line by typing its quantity (0 removes it)."""
+    _ensure_open(receipt)
+    line = next((ln for ln in receipt.lines if ln.id == line_id), None)
+    if line is None:
+        raise NotFound(_("That line is not on this receipt."))
+    if quantity == 0:
+        receipt.lines.remove(line)
+    else:
+        sign = -1 if line.quantity < 0 else 1
+        line.quantity = sign * quantize_qty(abs(quantity), line.item.base_unit)
+    db.session.flush()
+
+
+def hand_back_empties(receipt: Receipt, count: Decimal) -> ReceiptLine | None:
+    """Empty cylinders the agent takes back with this delivery (one line per empty-cylinder item)."""
+    _ensure_open(receipt)
+    empties = [ln.item.empty_item for ln in receipt.order.lines if ln.item.empty_item_id]
+    if not empties:
+        raise DomainError(_("This order has no cylinders to exchange."))
+    empty_item = empties[0]
+    line = next((ln for ln in receipt.lines if ln.item_id == empty_item.id and ln.quantity < 0), None)
+    count = quantize_qty(count, empty_item.base_unit)
+    if count <= 0:
+        if line is not None:
+            receipt.lines.remove(line)
+        db.session.flush()
+        return None
+    if line is None:
+        line = ReceiptLine(item=empty_item, condition="good", quantity=-count)
+        receipt.lines.append(line)
+    line.quantity = -count
+    db.session.flush()
+    return line
+
+
+@dataclass
+class Progress:
+    """Expected against received for one item of the order, as the receiving screen shows it."""
+
+    item: Item
+    expected: Decimal  # still open on the order
+    received: Decimal  # good and damaged in this receipt
+    rejected: Decimal
+    on_order: bool
+
+    @property
+    def state(self) -> str:
+        if self.received == self.expected:
+            return "complete"
+        return "over" if self.received > self.expected else "short"
+
+
+def progress(receipt: Receipt) -> list[Progress]:
+    rows: dict[int, Progress] = {}
+    for line in receipt.order.lines:
+        rows[line.item_id] = Progress(line.item, line.open_quantity, Decimal(0), Decimal(0), True)
+    for line in receipt.lines:
+        if line.quantity < 0:
+            continue  # empties going back are shown apart
+        row = rows.setdefault(line.item_id, Progress(line.item, Decimal(0), Decimal(0), Decimal(0), False))
+        if line.condition == "rejected":
+            row.rejected += line.quantity
+        else:
+            row.received += line.quantity
+    return list(rows.values())
+
+
+def needs_manager(receipt: Receipt) -> list[str]:
+    """Why posting this receipt needs a manager (empty when a clerk may post it)."""
+    tolerance = Decimal(str(current_app.config["OVER_RECEIPT_TOLERANCE_PERCENT"])) / 100
+    reasons = []
+    for row in progress(receipt):
+        if not row.on_order and row.received > 0:
+            reasons.append(_("%(item)s is not on the order.", item=row.item.name_id))
+        elif row.received > row.expected * (1 + tolerance):
+            reasons.append(
+                _(
+                    "%(item)s: %(received)s received, %(expected)s expected.",
+                    item=row.item.name_id,
+                    received=format_qty(row.received),
+                    expected=format_qty(row.expected),
+                )
+            )
+    return reasons
+
+
+def approve(receipt: Receipt, user) -> Receipt:
+    """A manager accepts what needs a manager on this receipt (over-receipt, unexpected items)."""
+    if not user.has_role("manager"):
+        raise Forbidden(_("Only a manager can accept this."))
+    _ensure_open(receipt)
+    receipt.manager_approved_by_id = user.id
+    db.session.flush()
+    audit.record("approve", "receipt", receipt.id, {"reasons": needs_manager(receipt)})
+    return receipt
+
+
+def post(receipt_id: int, user) -> Receipt:
+    """Post the receipt: one ledger batch (supplier → the order's destination, damaged → quarantine, empties →
+    supplier), the order's received quantities, the moving average. Posting twice posts once."""
+    receipt = db.session.execute(select(Receipt).where(Receipt.id == receipt_id).with_for_update()).scalar_one()
+    db.session.refresh(receipt)  # another device may have posted it while we waited for the lock
+    if receipt.status == "posted":
+        return receipt
+    if not receipt.lines:
+        raise ValidationFailed(_("Nothing has been scanned yet."), fields={"lines": [_("Required.")]})
+    reasons = needs_manager(receipt)
+    if reasons and receipt.manager_approved_by_id is None and not user.has_role("manager"):
+        raise DomainError(
+            _("A manager must accept this receipt first: %(why)s", why=" ".join(reasons)), code="needs_manager"
+        )
+    order = receipt.order
+    supplier = inventory.location_of_kind("supplier")
+    quarantine = inventory.location_of_kind("quarantine")
+    costs = {ln.item_id: Decimal(ln.unit_cost) / ln.packaging.factor for ln in order.lines}
+    moves = []
+    for line in receipt.lines:
+        if line.condition == "rejected":
+            continue  # handed straight back to the driver: never ours
+        if line.quantity < 0:  # empties the agent takes back
+            moves.append(
+                Move(
+                    line.item_id,
+                    order.destination_id,
+                    supplier.id,
+                    -line.quantity,
+                    "supplier_return",
+                    receipt.reference,
+                )
+            )
+            continue
+        lot_id = None
+        if line.item.is_lot_tracked:
+            lot_id = inventory.get_or_create_lot(line.item, line.lot_code, line.expiry_date).id
+        target = quarantine.id if line.condition == "damaged" else order.destination_id
+        moves.append(
+            Move(
+                line.item_id,
+                supplier.id,
+                target,
+                line.quantity,
+                "receipt",
+                receipt.reference,
+                lot_id=lot_id,
+                unit_cost=costs.get(line.item_id),
+            )
+        )
+    post_moves(moves, user_id=user.id)
+    received = {}
+    for line in receipt.lines:
+        if line.quantity > 0 and line.condition != "rejected":
+            received[line.item_id] = received.get(line.item_id, Decimal(0)) + line.quantity
+    for order_line in order.lines:
+        order_line.received_quantity += received.get(order_line.item_id, Decimal(0))
+    order.status = (
+        "received" if all(ln.received_quantity >= ln.quantity for ln in order.lines) else ("partially_received")
+    )
+    receipt.status, receipt.posted_by_id, receipt.posted_at = "posted", user.id, utcnow()
+    db.session.flush()
+    audit.record("post", "receipt", receipt.id, {"order": order.number, "order_status": order.status})
+    return receipt

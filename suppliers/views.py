@@ -1,0 +1,463 @@
+"""The purchasing screens: suppliers and their catalogue, purchase orders, approval, the printable PO."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth import roles_required
+from app.db import db
+from app.errors import DomainError
+from app.formatting import format_qty
+from app.idempotency import idempotent
+from app.terms import term
+from app.views import MenuEntry
+from inventory import labels
+from inventory import services as inventory
+from inventory.cylinders import cylinder_report
+from inventory.models import Item, Location, Packaging
+from suppliers import receiving, services
+from suppliers.models import PAYMENT_TERMS, PO_STATUSES, PurchaseOrder, Supplier
+
+bp = Blueprint("purchasing", __name__, url_prefix="/purchasing", template_folder="templates")
+
+STAFF = ("manager", "warehouse")
+
+MENU = [
+    MenuEntry("purchasing.receive", _l("Receive goods"), STAFF, _l("Scan a delivery in against its order")),
+    MenuEntry("purchasing.orders", _l("Purchase orders"), STAFF, _l("Order from Bulog and the LPG agent")),
+    MenuEntry("purchasing.suppliers", _l("Suppliers"), STAFF, _l("Suppliers, what they sell and their limits")),
+    MenuEntry("purchasing.cylinders", _l("LPG cylinders"), STAFF, _l("Full, empty and rejected cylinders held")),
+]
+
+
+def home_counts(user) -> dict:
+    if not user.has_role("manager"):
+        return {}
+    waiting = db.session.scalar(select(db.func.count()).where(PurchaseOrder.status == "submitted"))
+    return {"orders_to_approve": waiting or 0}
+
+
+def _key() -> str:
+    return str(uuid.uuid4())
+
+
+def _decimal(text: str | None, field: str, errors: dict) -> Decimal | None:
+    try:
+        return Decimal((text or "").strip().replace(",", "."))
+    except InvalidOperation:
+        errors[field] = _("Enter a number, like 2 or 12,5.")
+        return None
+
+
+def _date(text: str | None, field: str, errors: dict) -> date | None:
+    if not (text or "").strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        errors[field] = _("Enter a date like 2026-12-31.")
+        return None
+
+
+def _stock_locations() -> list[Location]:
+    return [loc for loc in db.session.scalars(select(Location).order_by(Location.code)) if loc.tracks_stock]
+
+
+# --- suppliers -------------------------------------------------------------------------------------------
+
+
+@bp.route("/suppliers", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def suppliers():
+    """The suppliers; a manager adds new ones here."""
+    if request.method == "POST":
+        return _create_supplier()
+    return _suppliers_page({}, {})
+
+
+def _suppliers_page(form, errors, status=200):
+    rows = db.session.scalars(select(Supplier).order_by(Supplier.code)).all()
+    return render_template(
+        "suppliers/suppliers.html",
+        suppliers=rows,
+        form=form,
+        errors=errors,
+        payment_terms=PAYMENT_TERMS,
+        idempotency_key=_key(),
+    ), status
+
+
+@roles_required("manager")
+@idempotent
+def _create_supplier():
+    form, errors = request.form, {}
+    max_kg = _decimal(form.get("max_order_kg"), "max_order_kg", errors) if form.get("max_order_kg") else None
+    lead = form.get("lead_time_days", type=int)
+    if lead is None or lead < 0:
+        errors["lead_time_days"] = _("Days, 0 or more.")
+    if errors:
+        return _suppliers_page(form, errors, 422)
+    try:
+        supplier = services.create_supplier(
+            {
+                "code": form.get("code", "").strip().upper(),
+                "name": form.get("name", "").strip(),
+                "contact_person": form.get("contact_person", ""),
+                "phone": form.get("phone", ""),
+                "address": form.get("address", ""),
+                "payment_terms": form.get("payment_terms"),
+                "lead_time_days": lead,
+                "max_order_kg": max_kg,
+                "min_order_value": form.get("min_order_value", 0, type=int),
+            }
+        )
+    except DomainError as exc:
+        return _suppliers_page(form, {next(iter(exc.fields), "code"): exc.message}, 422)
+    flash(_("Supplier %(name)s added.", name=supplier.name), "success")
+    return redirect(url_for("purchasing.supplier", supplier_id=supplier.id))
+
+
+@bp.route("/suppliers/<int:supplier_id>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def supplier(supplier_id: int):
+    """One supplier: its catalogue with costs, its quotas, its limits."""
+    found = services.get_supplier(supplier_id)
+    if request.method == "POST":
+        return _change_supplier(found)
+    return _supplier_page(found, {})
+
+
+def _supplier_page(found: Supplier, errors: dict, status=200):
+    items = db.session.scalars(select(Item).where(Item.is_active).order_by(Item.sku)).all()
+    today = date.today()
+    costs = {e.id: services.cost_on(e, today) for e in found.catalogue}
+    return render_template(
+        "suppliers/supplier.html",
+        supplier=found,
+        items=items,
+        costs=costs,
+        errors=errors,
+        today=today,
+        idempotency_key=_key(),
+    ), status
+
+
+@roles_required("manager")
+@idempotent
+def _change_supplier(found: Supplier):
+    form, errors = request.form, {}
+    what = form.get("what")
+    try:
+        if what == "catalogue":
+            packaging_id = form.get("packaging_id", type=int)
+            packaging = db.session.get(Packaging, packaging_id or 0)
+            if packaging is None:
+                errors["packaging_id"] = _("Choose the packaging you buy it in.")
+                return _supplier_page(found, errors, 422)
+            multiple = _decimal(form.get("order_multiple") or "1", "order_multiple", errors)
+            kg = _decimal(form.get("kg_per_unit") or "0", "kg_per_unit", errors)
+            cost = form.get("cost", type=int)
+            if cost is None or cost < 0:
+                errors["cost"] = _("Rupiah, a whole number.")
+            if errors:
+                return _supplier_page(found, errors, 422)
+            entry = services.add_catalogue_item(
+                found, packaging.item_id, packaging.id, form.get("supplier_code", ""), multiple, kg
+            )
+            services.set_cost(entry, date.today(), cost)
+            flash(_("%(item)s added to the catalogue.", item=packaging.item.name_id), "success")
+        elif what == "cost":
+            entry = services.get_catalogue_item(found, form.get("supplier_item_id", type=int) or 0)
+            valid_from = _date(form.get("valid_from"), "valid_from", errors) or date.today()
+            cost = form.get("cost", type=int)
+            if cost is None or cost < 0:
+                errors["cost"] = _("Rupiah, a whole number.")
+            if errors:
+                return _supplier_page(found, errors, 422)
+            services.set_cost(entry, valid_from, cost)
+            flash(_("New cost of %(item)s saved.", item=entry.item.name_id), "success")
+        elif what == "quota":
+            quantity = _decimal(form.get("monthly_quantity"), "monthly_quantity", errors)
+            valid_from = _date(form.get("valid_from"), "valid_from", errors) or date.today().replace(day=1)
+            if errors:
+                return _supplier_page(found, errors, 422)
+            services.set_quota(found, form.get("item_id", type=int) or 0, quantity, valid_from)
+            flash(_("Quota saved."), "success")
+        else:
+            max_kg = _decimal(form.get("max_order_kg"), "max_order_kg", errors) if form.get("max_order_kg") else None
+            if errors:
+                return _supplier_page(found, errors, 422)
+            services.update_supplier(
+                found,
+                {
+                    "name": form.get("name", found.name),
+                    "contact_person": form.get("contact_person", ""),
+                    "phone": form.get("phone", ""),
+                    "address": form.get("address", ""),
+                    "payment_terms": form.get("payment_terms", found.payment_terms),
+                    "lead_time_days": form.get("lead_time_days", found.lead_time_days, type=int),
+                    "max_order_kg": max_kg,
+                    "min_order_value": form.get("min_order_value", 0, type=int),
+                },
+            )
+            flash(_("Supplier saved."), "success")
+    except DomainError as exc:
+        return _supplier_page(found, {next(iter(exc.fields), what or "name"): exc.message}, 422)
+    return redirect(url_for("purchasing.supplier", supplier_id=found.id))
+
+
+# --- purchase orders -------------------------------------------------------------------------------------
+
+
+@bp.route("/orders", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def orders():
+    """Purchase orders, newest first; start a new one."""
+    if request.method == "POST":
+        return _create_order()
+    return _orders_page({}, {})
+
+
+def _orders_page(form, errors, status=200):
+    chosen = request.args.get("status") if request.args.get("status") in PO_STATUSES else None
+    rows = db.session.scalars(services.orders(chosen).limit(200)).all()
+    active = db.session.scalars(select(Supplier).where(Supplier.is_active).order_by(Supplier.code)).all()
+    return render_template(
+        "suppliers/orders.html",
+        orders=rows,
+        suppliers=active,
+        statuses=PO_STATUSES,
+        chosen=chosen,
+        locations=_stock_locations(),
+        form=form,
+        errors=errors,
+        idempotency_key=_key(),
+    ), status
+
+
+@idempotent
+def _create_order():
+    form, errors = request.form, {}
+    found = db.session.get(Supplier, form.get("supplier_id", type=int) or 0)
+    destination = db.session.get(Location, form.get("destination_id", type=int) or 0)
+    if found is None:
+        errors["supplier_id"] = _("Choose a supplier.")
+    if destination is None:
+        errors["destination_id"] = _("Choose where the goods arrive.")
+    expected = _date(form.get("expected_date"), "expected_date", errors)
+    if errors:
+        return _orders_page(form, errors, 422)
+    try:
+        order = services.create_order(found, destination, current_user, expected, form.get("note", ""))
+    except DomainError as exc:
+        return _orders_page(form, {next(iter(exc.fields), "supplier_id"): exc.message}, 422)
+    return redirect(url_for("purchasing.order", order_id=order.id))
+
+
+@bp.route("/orders/<int:order_id>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def order(order_id: int):
+    """One order: its lines, adding an item by scan or from the catalogue, and the next step."""
+    found = services.get_order(order_id)
+    if request.method == "POST":
+        return _change_order(found)
+    return _order_page(found, {})
+
+
+def _order_page(found: PurchaseOrder, errors: dict, status=200):
+    actions = [a for a, (sources, _target, _roles) in services.TRANSITIONS.items() if found.status in sources]
+    return render_template(
+        "suppliers/order.html",
+        order=found,
+        errors=errors,
+        actions=actions,
+        weight=services.weight_kg(found),
+        idempotency_key=_key(),
+    ), status
+
+
+@idempotent
+def _change_order(found: PurchaseOrder):
+    form, errors = request.form, {}
+    action = form.get("action")
+    try:
+        if action in services.TRANSITIONS:
+            services.transition(found, action, current_user)
+            flash(
+                _(
+                    "Order %(number)s: %(status)s.",
+                    number=found.number,
+                    status=term("po_status", found.status),
+                ),
+                "success",
+            )
+        else:
+            item_id = form.get("item_id", type=int)
+            code = form.get("code", "").strip()
+            if code:
+                scanned = inventory.resolve_scan(code)
+                if scanned.item is None:
+                    raise DomainError(_("Code %(code)s is not an item.", code=code))
+                item_id = scanned.item.id
+            packs = _decimal(form.get("packs") or "1", "packs", errors)
+            if not item_id:
+                errors["item_id"] = _("Scan or choose an item.")
+            if errors:
+                return _order_page(found, errors, 422)
+            services.set_line(found, item_id, packs, current_user)
+    except DomainError as exc:
+        return _order_page(found, {"order": exc.message}, exc.status if exc.status != 409 else 422)
+    return redirect(url_for("purchasing.order", order_id=found.id))
+
+
+@bp.route("/orders/<int:order_id>/print")
+@roles_required(*STAFF)
+def print_order(order_id: int):
+    """The printable order, with its number as a Code128 barcode the warehouse scans to receive it."""
+    return render_template(
+        "suppliers/order_print.html",
+        order=services.get_order(order_id),
+        weight=services.weight_kg(services.get_order(order_id)),
+    )
+
+
+@bp.route("/orders/<int:order_id>/barcode.svg")
+@roles_required(*STAFF)
+def order_barcode(order_id: int):
+    found = services.get_order(order_id)
+    return Response(labels.render_barcode("code128", found.number, "svg"), mimetype="image/svg+xml")
+
+
+# --- receiving -------------------------------------------------------------------------------------------
+
+
+@bp.route("/receive", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def receive():
+    """Scan the order's barcode to start (or resume) receiving it."""
+    if request.method == "POST":
+        return _open_receipt()
+    waiting = db.session.scalars(
+        select(PurchaseOrder)
+        .where(PurchaseOrder.status.in_(receiving.RECEIVABLE))
+        .order_by(PurchaseOrder.expected_date, PurchaseOrder.id)
+    ).all()
+    return render_template("suppliers/receive.html", orders=waiting, error=None, idempotency_key=_key())
+
+
+@idempotent
+def _open_receipt():
+    try:
+        found = services.order_by_number(request.form.get("code", ""))
+        receipt = receiving.open_receipt(found, current_user)
+    except DomainError as exc:
+        waiting = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.status.in_(receiving.RECEIVABLE))).all()
+        return render_template("suppliers/receive.html", orders=waiting, error=exc.message, idempotency_key=_key()), 422
+    return redirect(url_for("purchasing.receipt", receipt_id=receipt.id))
+
+
+@bp.route("/receipts/<int:receipt_id>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def receipt(receipt_id: int):
+    """The receiving screen: scan the goods, see expected against received, post."""
+    found = receiving.get_receipt(receipt_id)
+    if request.method == "POST":
+        return _change_receipt(found)
+    return _receipt_page(found, {}, {})
+
+
+def _receipt_page(found, form, errors, status=200):
+    cylinders = any(line.item.empty_item_id for line in found.order.lines)
+    empties = next((-ln.quantity for ln in found.lines if ln.quantity < 0), Decimal(0))
+    return render_template(
+        "suppliers/receipt.html",
+        receipt=found,
+        order=found.order,
+        form=form,
+        errors=errors,
+        progress=receiving.progress(found),
+        needs_manager=receiving.needs_manager(found),
+        cylinders=cylinders,
+        empties=empties,
+        idempotency_key=_key(),
+    ), status
+
+
+@idempotent
+def _change_receipt(found):
+    form, errors = request.form, {}
+    action = form.get("action", "scan")
+    try:
+        if action == "scan":
+            times = _decimal(form.get("times") or "1", "times", errors)
+            expiry = _date(form.get("expiry"), "expiry", errors)
+            if errors:
+                return _receipt_page(found, form, errors, 422)
+            line = receiving.scan_into(
+                found,
+                form.get("code", ""),
+                current_user,
+                times,
+                form.get("condition", "good"),
+                form.get("lot", "").strip() or None,
+                expiry,
+                form.get("reason", ""),
+            )
+            flash(
+                _(
+                    "%(item)s: %(qty)s now on this receipt.",
+                    item=line.item.name(str(get_locale())),
+                    qty=format_qty(line.quantity),
+                ),
+                "success",
+            )
+        elif action == "line":
+            quantity = _decimal(form.get("quantity"), "quantity", errors)
+            if errors:
+                return _receipt_page(found, form, errors, 422)
+            receiving.set_line_quantity(found, form.get("line_id", type=int) or 0, quantity)
+        elif action == "empties":
+            count = _decimal(form.get("empties") or "0", "empties", errors)
+            if errors:
+                return _receipt_page(found, form, errors, 422)
+            receiving.hand_back_empties(found, count)
+        elif action == "approve":
+            receiving.approve(found, current_user)
+        elif action == "post":
+            receiving.post(found.id, current_user)
+            flash(
+                _(
+                    "%(ref)s posted: order %(number)s is %(status)s.",
+                    ref=found.reference,
+                    number=found.order.number,
+                    status=term("po_status", found.order.status),
+                ),
+                "success",
+            )
+            return redirect(url_for("purchasing.order", order_id=found.order_id))
+    except DomainError as exc:
+        return _receipt_page(found, form, {"scan": exc.message}, 422)
+    return redirect(url_for("purchasing.receipt", receipt_id=found.id))
+
+
+@bp.route("/cylinders")
+@roles_required(*STAFF)
+def cylinders():
+    """LPG cylinders held, full and empty, and how this month's deliveries, sales and losses add up."""
+    local = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    today = datetime.now(local).date()
+    try:
+        month = date.fromisoformat(request.args.get("month", "") + "-01") if request.args.get("month") else None
+    except ValueError:
+        month = None
+    start = month or today.replace(day=1)
+    since = datetime(start.year, start.month, 1, tzinfo=local)
+    return render_template("suppliers/cylinders.html", reports=cylinder_report(since), start=start)

@@ -1,0 +1,100 @@
+"""Receiving in headless Chromium: a PO received by wedge scans, partly, with a GS1 lot; an LPG delivery with
+empties going back."""
+
+import pytest
+from playwright.sync_api import expect
+
+from demo import ean13
+from tests.browser.conftest import login, logout, screenshot
+
+SPHP_BALE = ean13("899100000031")
+SUGAR_CARTON = ean13("899100000051")
+LPG_FULL = ean13("899100000011")
+
+pytestmark = pytest.mark.browser
+
+
+def scan(page, selector: str, code: str) -> None:
+    page.locator(selector).click()
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+
+
+def approved_order(page, supplier: str, lines: list[tuple[str, str]], destination: str | None = None) -> str:
+    """A manager makes, submits and approves an order on the screens; returns its number."""
+    login(page, "manager")
+    page.goto("/purchasing/orders")
+    page.select_option("#supplier_id", label=supplier)
+    if destination:
+        value = page.eval_on_selector(
+            "#destination_id",
+            "(s, c) => [...s.options].find(o => o.textContent.startsWith(c + ' ·')).value",
+            destination,
+        )
+        page.select_option("#destination_id", value)
+    page.click("#create-order")
+    for label, packs in lines:
+        page.select_option("#item_id", label=label)
+        page.fill("#packs", packs)
+        page.click("#save-line")
+    page.click("#action-submit")
+    page.click("#action-approve")
+    number = page.locator("h1").inner_text().split()[0]
+    logout(page)
+    return number
+
+
+def received(page, sku: str) -> str:
+    return page.locator(f"#progress-table tr[data-sku='{sku}'] td.received").inner_text()
+
+
+def test_receive_part_of_an_order_by_scanning_with_a_gs1_lot(page, tr):
+    number = approved_order(
+        page,
+        "Perum Bulog Kantor Cabang Balikpapan",
+        [("Gula pasir 1 kg · Karton 20", "3"), ("Beras SPHP 5 kg · Bal 10 pak", "2")],
+    )
+    login(page, "warehouse")
+    page.goto("/purchasing/receive")
+    scan(page, "#code", number)  # the PO's Code128 barcode
+    expect(page.locator("h1")).to_contain_text(number)
+    scan(page, "#code", SUGAR_CARTON)
+    scan(page, "#code", SUGAR_CARTON)
+    expect(page.locator("#progress-table tr[data-sku='GULA1']")).to_have_class("state-short")
+    assert received(page, "GULA1") == "40"
+    page.fill("#times", "2")  # the keypad: "× 2"
+    scan(page, "#code", f"]C101{'0' + SPHP_BALE}17270630\x1d10SPHP-2612C")  # GS1-128 with lot and expiry
+    expect(page.locator("#progress-table tr[data-sku='SPHP5']")).to_have_class("state-complete")
+    expect(page.locator("#receipt-lines")).to_contain_text("SPHP-2612C (30-06-2027)")
+    screenshot(page, "receiving")
+    page.click("#post-receipt")
+    expect(page.locator("#order-status")).to_have_text(tr("partly received"))
+    page.goto(f"/stock/lookup?code={SUGAR_CARTON}")
+    expect(page.locator("#stock-table")).to_contain_text("GDG")
+
+
+def test_an_lpg_delivery_with_empties_going_back_and_a_rejected_cylinder(page, tr):
+    number = approved_order(
+        page, "PT Agen LPG Balikpapan (Pertamina)", [("LPG 3 kg (isi) · Tabung isi", "10")], destination="GDG-B-01"
+    )
+    login(page, "warehouse")
+    page.goto("/purchasing/receive")
+    scan(page, "#code", number)
+    page.fill("#times", "9")
+    scan(page, "#code", LPG_FULL)
+    page.select_option("#condition", "rejected")
+    page.fill("#reason", "bocor")
+    scan(page, "#code", LPG_FULL)
+    page.fill("#empties", "10")
+    page.click("#save-empties")
+    expect(page.locator("#empties")).to_have_value("10")
+    assert received(page, "LPG3") == "9"
+    page.click("#post-receipt")
+    expect(page.locator("#order-status")).to_have_text(tr("partly received"))
+    page.goto("/stock/on-hand")
+    rows = page.locator("#stock-table tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))"
+    )
+    cage = {row[0]: row[4] for row in rows if len(row) == 5 and row[2] == "GDG-B-01"}
+    assert cage["LPG3"].split()[0] == "69"  # 60 + 9 full; the 10 empties went back with the agent
+    assert "LPG3-KSG" not in cage

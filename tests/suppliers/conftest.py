@@ -1,0 +1,21 @@
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from inventory.models import Item, Location
+from suppliers.models import Supplier
+
+
+@pytest.fixture
+def shop(demo, make_user):
+    """The demo cooperative with its two suppliers, a manager and a clerk."""
+    ns = SimpleNamespace()
+    ns.items = {i.sku: i for i in demo.scalars(select(Item))}
+    ns.locations = {loc.code: loc for loc in demo.scalars(select(Location))}
+    ns.bulog = demo.scalar(select(Supplier).where(Supplier.code == "BULOG-BPN"))
+    ns.agent = demo.scalar(select(Supplier).where(Supplier.code == "AGEN-LPG"))
+    ns.manager = make_user("manager")
+    ns.clerk = make_user("warehouse")
+    ns.warehouse = ns.locations["GDG"]
+    return ns
