@@ -227,3 +227,27 @@ class ReceiptLine(db.Model):
 
     receipt: Mapped[Receipt] = relationship(back_populates="lines")
     item: Mapped[Item] = relationship()
+
+
+class SupplierReturn(TimestampMixin, db.Model):
+    """Goods sent back to the supplier after they were received, with the reason, referencing the receipt."""
+
+    __tablename__ = "supplier_return"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipt.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    quantity: Mapped[Decimal] = mapped_column(Qty())
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    receipt: Mapped[Receipt] = relationship(backref="returns")
+    item: Mapped[Item] = relationship()
+    location: Mapped[Location] = relationship()
+
+    @property
+    def reference(self) -> str:
+        return f"RET-{self.id}"

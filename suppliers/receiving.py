@@ -15,7 +15,7 @@ from app.formatting import format_qty
 from inventory import services as inventory
 from inventory.ledger import Move, post_moves, quantize_qty
 from inventory.models import Item
-from suppliers.models import PurchaseOrder, Receipt, ReceiptLine
+from suppliers.models import PurchaseOrder, Receipt, ReceiptLine, SupplierReturn
 
 RECEIVABLE = ("approved", "partially_received")
 
@@ -304,3 +304,55 @@ def post(receipt_id: int, user) -> Receipt:
     db.session.flush()
     audit.record("post", "receipt", receipt.id, {"order": order.number, "order_status": order.status})
     return receipt
+
+
+def return_to_supplier(
+    receipt: Receipt, item_id: int, quantity: Decimal, reason: str, location, user, lot_id: int | None = None
+) -> SupplierReturn:
+    """Send goods of a posted receipt back to the supplier, from where they are now (the ledger refuses more
+    than is there); the order's received quantity is not changed: what was delivered was delivered."""
+    if receipt.status != "posted":
+        raise DomainError(_("Post the receipt before returning goods from it."))
+    received = sum(
+        (
+            ln.quantity
+            for ln in receipt.lines
+            if ln.item_id == item_id and ln.quantity > 0 and ln.condition != "rejected"
+        ),
+        Decimal(0),
+    )
+    returned = sum((r.quantity for r in receipt.returns if r.item_id == item_id), Decimal(0))
+    if received == 0:
+        raise ValidationFailed(
+            _("That item did not come in on this receipt."), fields={"item_id": [_("Not received.")]}
+        )
+    if not reason.strip():
+        raise ValidationFailed(_("Say why the goods go back."), fields={"reason": [_("Required.")]})
+    if quantity <= 0 or quantity + returned > received:
+        raise ValidationFailed(
+            _("At most %(n)s can go back from this receipt.", n=format_qty(received - returned)),
+            fields={"quantity": [_("Too many.")]},
+        )
+    entry = SupplierReturn(
+        receipt=receipt,
+        item_id=item_id,
+        lot_id=lot_id,
+        location=location,
+        quantity=quantity,
+        reason=reason.strip(),
+        created_by_id=user.id,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    supplier = inventory.location_of_kind("supplier")
+    post_moves(
+        [Move(item_id, location.id, supplier.id, quantity, "supplier_return", entry.reference, lot_id=lot_id)],
+        user_id=user.id,
+    )
+    audit.record(
+        "create",
+        "supplier_return",
+        entry.id,
+        {"receipt": receipt.reference, "item_id": item_id, "quantity": quantity, "reason": entry.reason},
+    )
+    return entry

@@ -24,7 +24,7 @@ from inventory import services as inventory
 from inventory.cylinders import cylinder_report
 from inventory.models import Item, Location, Packaging
 from suppliers import receiving, services
-from suppliers.models import PAYMENT_TERMS, PO_STATUSES, PurchaseOrder, Supplier
+from suppliers.models import PAYMENT_TERMS, PO_STATUSES, PurchaseOrder, Receipt, Supplier
 
 bp = Blueprint("purchasing", __name__, url_prefix="/purchasing", template_folder="templates")
 
@@ -274,11 +274,13 @@ def order(order_id: int):
 
 def _order_page(found: PurchaseOrder, errors: dict, status=200):
     actions = [a for a, (sources, _target, _roles) in services.TRANSITIONS.items() if found.status in sources]
+    receipts = db.session.scalars(select(Receipt).where(Receipt.order_id == found.id).order_by(Receipt.id)).all()
     return render_template(
         "suppliers/order.html",
         order=found,
         errors=errors,
         actions=actions,
+        receipts=receipts,
         weight=services.weight_kg(found),
         idempotency_key=_key(),
     ), status
@@ -377,8 +379,11 @@ def receipt(receipt_id: int):
 def _receipt_page(found, form, errors, status=200):
     cylinders = any(line.item.empty_item_id for line in found.order.lines)
     empties = next((-ln.quantity for ln in found.lines if ln.quantity < 0), Decimal(0))
+    returnable = {ln.item_id: ln.item for ln in found.lines if ln.quantity > 0 and ln.condition != "rejected"}
     return render_template(
         "suppliers/receipt.html",
+        returnable=list(returnable.values()),
+        locations=_stock_locations(),
         receipt=found,
         order=found.order,
         form=form,
@@ -431,6 +436,26 @@ def _change_receipt(found):
             receiving.hand_back_empties(found, count)
         elif action == "approve":
             receiving.approve(found, current_user)
+        elif action == "return":
+            quantity = _decimal(form.get("quantity"), "quantity", errors)
+            location = db.session.get(Location, form.get("location_id", type=int) or 0)
+            if location is None:
+                errors["scan"] = _("Choose where the goods are now.")
+            if errors:
+                return _receipt_page(found, form, errors, 422)
+            entry = receiving.return_to_supplier(
+                found, form.get("item_id", type=int) or 0, quantity, form.get("reason", ""), location, current_user
+            )
+            flash(
+                _(
+                    "%(ref)s: %(qty)s %(item)s back to %(supplier)s.",
+                    ref=entry.reference,
+                    qty=format_qty(quantity),
+                    item=entry.item.name(str(get_locale())),
+                    supplier=found.order.supplier.name,
+                ),
+                "success",
+            )
         elif action == "post":
             receiving.post(found.id, current_user)
             flash(

@@ -69,6 +69,12 @@ def test_receive_part_of_an_order_by_scanning_with_a_gs1_lot(page, tr):
     screenshot(page, "receiving")
     page.click("#post-receipt")
     expect(page.locator("#order-status")).to_have_text(tr("partly received"))
+    page.locator("#receipts a").first.click()  # back to the posted receipt: one carton goes back
+    page.select_option("#return-item", label="Gula pasir 1 kg")
+    page.fill("#return-quantity", "20")
+    page.fill("#return-reason", "karton basah")
+    page.click("#send-return")
+    expect(page.locator("#returns")).to_contain_text("karton basah")
     page.goto(f"/stock/lookup?code={SUGAR_CARTON}")
     expect(page.locator("#stock-table")).to_contain_text("GDG")
 

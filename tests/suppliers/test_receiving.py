@@ -149,3 +149,23 @@ def test_only_approved_orders_are_received(shop):
     with pytest.raises(DomainError) as refused:
         receiving.open_receipt(order, shop.clerk)
     assert refused.value.code == "not_receivable"
+
+
+def test_returning_goods_of_a_receipt_to_the_supplier(shop):
+    order = approved_order(shop, shop.bulog, [("GULA1", 2)])
+    receipt = receiving.open_receipt(order, shop.clerk)
+    receiving.scan_into(receipt, SUGAR_CARTON, shop.clerk, times=Decimal(2))
+    with pytest.raises(DomainError):
+        receiving.return_to_supplier(receipt, shop.items["GULA1"].id, Decimal(5), "semut", shop.warehouse, shop.clerk)
+    receiving.post(receipt.id, shop.clerk)
+    entry = receiving.return_to_supplier(
+        receipt, shop.items["GULA1"].id, Decimal(5), "ada semut", shop.warehouse, shop.clerk
+    )
+    assert on_hand(shop.items["GULA1"], shop.warehouse) == Decimal(35)
+    assert (entry.reference, entry.reason, entry.receipt_id) == (f"RET-{entry.id}", "ada semut", receipt.id)
+    with pytest.raises(ValidationFailed, match="35"):  # at most what came in on the receipt, less what went back
+        receiving.return_to_supplier(receipt, shop.items["GULA1"].id, Decimal(36), "lagi", shop.warehouse, shop.clerk)
+    with pytest.raises(ValidationFailed):
+        receiving.return_to_supplier(receipt, shop.items["GULA1"].id, Decimal(1), " ", shop.warehouse, shop.clerk)
+    assert order.lines[0].received_quantity == Decimal(40)  # what was delivered stays delivered
+    assert ledger.verify() == []
