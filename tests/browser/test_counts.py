@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login, logout, text_pattern
+from tests.browser.conftest import login, logout, screenshot, text_pattern
 
 RICE_SACK = "8991000000409"  # Beras medium (curah): Karung 50 kg
 RICE_PER_KG = "BRSMED-KG"  # Per kg
@@ -106,6 +106,7 @@ def test_run_a_count_with_a_recount(page, tr):
         ["GDG-A-02", "Beras medium (curah)", "", "495"],
     ]
     expect(page.locator("#scan-message")).to_have_text("")
+    screenshot(page, "count")
     # Blind: what the system expects (500 kg, 60 sugar) is nowhere on the page, nor after a reload.
     page.reload()
     assert [row[3] for row in table(page, "#count-lines")] == ["48", "50", "495"]
@@ -153,6 +154,7 @@ def test_run_a_count_with_a_recount(page, tr):
     ]
     expect(page.locator("#total-lost")).to_have_text("-Rp186.000")  # 8 × Rp15.500 + 5 × Rp12.400
     expect(page.locator("#total-gained")).to_have_text("Rp0")
+    screenshot(page, "count-review")
 
     page.click("#post-count")
     page.wait_for_url(count_url + "/review")
