@@ -151,6 +151,10 @@ def cost_on(entry: SupplierItem, day: date) -> int | None:
 def set_quota(supplier: Supplier, item_id: int, monthly_quantity: Decimal, valid_from: date) -> SupplierQuota:
     if monthly_quantity <= 0:
         raise ValidationFailed(_("A quota is more than zero."), fields={"monthly_quantity": [_("More than 0.")]})
+    if not any(entry.item_id == item_id for entry in supplier.catalogue):
+        raise ValidationFailed(
+            _("Put the item in this supplier's catalogue first."), fields={"item_id": [_("Not sold.")]}
+        )
     quota = db.session.scalar(
         select(SupplierQuota).where(
             SupplierQuota.supplier_id == supplier.id,

@@ -99,3 +99,25 @@ def test_receiving_through_the_api(api, demo):
     replay = clerk.post(f"/api/receipts/{receipt['id']}/post", key=key)
     assert first.get_json() == replay.get_json() and first.get_json()["order_status"] == "received"
     assert clerk.post(f"/api/receipts/{receipt['id']}/scan", json={"code": "8991000000119"}).status_code == 409
+
+
+def test_unknown_ids_are_problems_never_a_500(api, demo):
+    manager = api("manager")
+    items, warehouse, agent = _ids(demo)
+    calls = [
+        ("/api/suppliers/999/quotas", {"item_id": 999999, "monthly_quantity": "5", "valid_from": "2026-01-01"}),
+        (f"/api/suppliers/{agent}/quotas", {"item_id": 999999, "monthly_quantity": "5", "valid_from": "2026-01-01"}),
+        (f"/api/suppliers/{agent}/catalogue", {"item_id": 999999, "packaging_id": 999999}),
+        ("/api/purchase-orders", {"supplier_id": 999, "destination_id": warehouse}),
+        ("/api/purchase-orders", {"supplier_id": agent, "destination_id": 999}),
+        ("/api/purchase-orders/999/lines", {"item_id": items["LPG3"], "packs": "1"}),
+        ("/api/receipts", {"order_number": "PO-1999-00001"}),
+        ("/api/receipts/999/scan", {"code": "8991000000119"}),
+    ]
+    for url, payload in calls:
+        response = manager.post(url, json=payload)
+        assert response.status_code in (404, 409, 422), (url, response.status_code, response.get_json())
+        assert response.mimetype == "application/problem+json"
+    order = manager.post("/api/purchase-orders", json={"supplier_id": agent, "destination_id": warehouse}).get_json()
+    unknown_item = manager.post(f"/api/purchase-orders/{order['id']}/lines", json={"item_id": 999999, "packs": "1"})
+    assert unknown_item.status_code == 422
