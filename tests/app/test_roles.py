@@ -93,10 +93,17 @@ def test_no_endpoint_answers_garbage_with_a_500(app, client, make_user, demo):
     for rule, method, _roles in _endpoints(app):
         if method == "GET" or rule.endpoint in ("core.logout", "core.language"):
             continue
-        for body in ({"json": {}}, {"json": {"code": "x" * 300, "quantity": "-1", "item_id": "abc"}},
-                     {"data": {"code": "???", "quantity": "abc", "location_id": "999", "action": "post"}}):
-            response = client.open(_url(rule), method=method, headers={
-                "Authorization": f"Bearer {token}", "Idempotency-Key": f"garbage-{checked}"}, **body)
+        for body in (
+            {"json": {}},
+            {"json": {"code": "x" * 300, "quantity": "-1", "item_id": "abc"}},
+            {"data": {"code": "???", "quantity": "abc", "location_id": "999", "action": "post"}},
+        ):
+            response = client.open(
+                _url(rule),
+                method=method,
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"garbage-{checked}"},
+                **body,
+            )
             assert response.status_code < 500, f"{method} {rule.rule} {body}: {response.get_data(as_text=True)[:300]}"
             checked += 1
     assert checked > 60
