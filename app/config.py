@@ -38,6 +38,7 @@ class Config:
 
     # Business settings; the later issues add more (zone, ceilings, caps).
     ADJUSTMENT_APPROVAL_THRESHOLD = 500_000  # rupiah of stock value; above it a manager must approve
+    HET_ZONE = "kaltim-balikpapan"  # which legal ceilings (HET) apply: they differ by zone and province
     OVER_RECEIPT_TOLERANCE_PERCENT = 5  # receiving more than ordered by more than this needs a manager
     COUNT_RECOUNT_PERCENT = Decimal("2")  # a counted line this far from the expected quantity is recounted...
     COUNT_RECOUNT_MINIMUM = Decimal("1")  # ...and at least this many base units away

@@ -58,6 +58,8 @@ def _register_packages(app: Flask) -> None:
     from inventory import api as inventory_api
     from inventory import cli as inventory_cli
     from inventory import views as inventory_views
+    from orders import api as orders_api
+    from orders import views as orders_views
     from suppliers import api as suppliers_api
     from suppliers import views as suppliers_views
 
@@ -66,7 +68,9 @@ def _register_packages(app: Flask) -> None:
     app_views.register_menu(app, inventory_views.MENU, inventory_views.home_counts)
     app.register_blueprint(suppliers_views.bp)
     app_views.register_menu(app, suppliers_views.MENU, suppliers_views.home_counts)
-    for blp in inventory_api.blueprints + suppliers_api.blueprints:
+    app.register_blueprint(orders_views.bp)
+    app_views.register_menu(app, orders_views.MENU)
+    for blp in inventory_api.blueprints + suppliers_api.blueprints + orders_api.blueprints:
         api.register_blueprint(blp)
     app.cli.add_command(app_cli.users)
     app.cli.add_command(app_cli.worker)

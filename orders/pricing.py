@@ -1,0 +1,179 @@
+"""Prices and the legal ceiling (HET): no price may exceed the ceiling in force for the cooperative's zone on its
+date; a price set under a ceiling that is later lowered is refused again at the till (check_sale_price)."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app import audit
+from app.db import db
+from app.errors import DomainError, NotFound, ValidationFailed
+from app.formatting import format_rupiah
+from app.terms import term
+from inventory.models import Item, Packaging
+from orders.models import PRICE_LISTS, Ceiling, Price
+
+
+class AboveCeiling(DomainError):
+    code = "above_ceiling"
+
+
+def zone() -> str:
+    """The cooperative's HET zone (a setting: ceilings differ by region)."""
+    return current_app.config["HET_ZONE"]
+
+
+def ceiling_on(item: Item, day: date, in_zone: str | None = None) -> Ceiling | None:
+    return db.session.scalar(
+        select(Ceiling)
+        .where(Ceiling.item_id == item.id, Ceiling.zone == (in_zone or zone()), Ceiling.valid_from <= day)
+        .order_by(Ceiling.valid_from.desc())
+        .limit(1)
+    )
+
+
+def price_on(packaging: Packaging, price_list: str, day: date) -> Price | None:
+    return db.session.scalar(
+        select(Price)
+        .where(Price.packaging_id == packaging.id, Price.price_list == price_list, Price.valid_from <= day)
+        .order_by(Price.valid_from.desc())
+        .limit(1)
+    )
+
+
+def _refuse_above_ceiling(packaging: Packaging, amount: int, day: date, when: str) -> None:
+    ceiling = ceiling_on(packaging.item, day)
+    if ceiling is None:
+        if packaging.item.is_price_regulated:
+            raise DomainError(
+                _(
+                    "%(item)s has a legal ceiling (HET) but none is set for zone %(zone)s on %(date)s: set it first.",
+                    item=packaging.item.name_id,
+                    zone=zone(),
+                    date=day.strftime("%d-%m-%Y"),
+                ),
+                code="ceiling_missing",
+            )
+        return
+    limit = int(ceiling.amount_per_unit * packaging.factor)
+    if amount > limit:
+        raise AboveCeiling(
+            _(
+                "%(price)s per %(packaging)s is above the legal ceiling (HET) of %(limit)s (%(per_unit)s per %(unit)s) "
+                "in force on %(date)s %(when)s.",
+                price=format_rupiah(amount),
+                packaging=packaging.name,
+                limit=format_rupiah(limit),
+                per_unit=format_rupiah(ceiling.amount_per_unit),
+                unit=term("unit", packaging.item.base_unit),
+                date=day.strftime("%d-%m-%Y"),
+                when=when,
+            ),
+            fields={"amount": [_("At most %(limit)s.", limit=format_rupiah(limit))]},
+            ceiling=limit,
+        )
+
+
+def set_price(packaging: Packaging, price_list: str, amount: int, valid_from: date) -> Price:
+    """Set a sale price from a date on; refused above the ceiling in force that day (audited)."""
+    if price_list not in PRICE_LISTS:
+        raise ValidationFailed(_("Choose the member or the general price list."), fields={"price_list": ["?"]})
+    if not packaging.for_sale:
+        raise ValidationFailed(
+            _("%(packaging)s is not sold at the shop.", packaging=packaging.name),
+            fields={"packaging_id": [_("Not for sale.")]},
+        )
+    if amount <= 0:
+        raise ValidationFailed(_("A price is more than zero."), fields={"amount": [_("More than 0.")]})
+    _refuse_above_ceiling(packaging, amount, valid_from, _("when the price starts"))
+    price = db.session.scalar(
+        select(Price).where(
+            Price.packaging_id == packaging.id, Price.price_list == price_list, Price.valid_from == valid_from
+        )
+    )
+    old = price.amount if price else None
+    if price is None:
+        price = Price(packaging=packaging, price_list=price_list, valid_from=valid_from, amount=amount)
+        db.session.add(price)
+    price.amount = amount
+    db.session.flush()
+    audit.record(
+        "set_price",
+        "packaging",
+        packaging.id,
+        {"price_list": price_list, "valid_from": valid_from, "amount": [old, amount]},
+    )
+    return price
+
+
+def set_ceiling(
+    item: Item, amount_per_unit: int, valid_from: date, source: str = "", in_zone: str | None = None
+) -> tuple[Ceiling, list[Price]]:
+    """Set the legal ceiling of an item from a date on (audited); return the prices it makes too high."""
+    if amount_per_unit <= 0:
+        raise ValidationFailed(_("A ceiling is more than zero."), fields={"amount_per_unit": [_("More than 0.")]})
+    the_zone = in_zone or zone()
+    ceiling = db.session.scalar(
+        select(Ceiling).where(Ceiling.item_id == item.id, Ceiling.zone == the_zone, Ceiling.valid_from == valid_from)
+    )
+    old = ceiling.amount_per_unit if ceiling else None
+    if ceiling is None:
+        ceiling = Ceiling(item=item, zone=the_zone, valid_from=valid_from, amount_per_unit=amount_per_unit)
+        db.session.add(ceiling)
+    ceiling.amount_per_unit, ceiling.source = amount_per_unit, source or ceiling.source or ""
+    db.session.flush()
+    audit.record(
+        "set_ceiling",
+        "item",
+        item.id,
+        {"zone": the_zone, "valid_from": valid_from, "amount_per_unit": [old, amount_per_unit], "source": source},
+    )
+    too_high = []
+    for packaging in item.packagings:
+        for price_list in PRICE_LISTS:
+            price = price_on(packaging, price_list, valid_from)
+            if price is not None and price.amount > amount_per_unit * packaging.factor:
+                too_high.append(price)
+    return ceiling, too_high
+
+
+def check_sale_price(packaging: Packaging, amount: int, day: date) -> None:
+    """At the till: refuse to sell above the ceiling in force on the sale date (it may have been lowered)."""
+    _refuse_above_ceiling(packaging, amount, day, _("today"))
+
+
+@dataclass
+class PriceRow:
+    """One sale packaging as the prices screen shows it."""
+
+    packaging: Packaging
+    member: Price | None
+    general: Price | None
+    ceiling: Ceiling | None
+
+    @property
+    def ceiling_per_packaging(self) -> int | None:
+        return int(self.ceiling.amount_per_unit * self.packaging.factor) if self.ceiling else None
+
+
+def price_table(day: date) -> list[PriceRow]:
+    packagings = db.session.scalars(
+        select(Packaging)
+        .join(Packaging.item)
+        .where(Packaging.for_sale, Item.is_active)
+        .order_by(Item.sku, Packaging.id)
+    ).all()
+    return [
+        PriceRow(p, price_on(p, "member", day), price_on(p, "general", day), ceiling_on(p.item, day))
+        for p in packagings
+    ]
+
+
+def get_packaging(packaging_id: int) -> Packaging:
+    packaging = db.session.get(Packaging, packaging_id)
+    if packaging is None:
+        raise NotFound(_("Packaging not found."))
+    return packaging
