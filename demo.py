@@ -195,6 +195,83 @@ SUPPLIERS = [
 ]
 
 
+# Made-up members: "99 99" as regency and district exist nowhere, so no NIK here can be a real person's.
+DEMO_MEMBERS = [  # full name, NIK, KK, RT, RW, kelurahan, category, NIB, status, join date
+    (
+        "Siti Aminah",
+        "6499995508780001",
+        "6499990101250001",
+        "004",
+        "002",
+        "Gunung Sari Ilir",
+        "household",
+        None,
+        "active",
+        date(2025, 8, 1),
+    ),
+    (
+        "Ahmad Fauzi",
+        "6499990302750002",
+        "6499990101250001",
+        "004",
+        "002",
+        "Gunung Sari Ilir",
+        "household",
+        None,
+        "active",
+        date(2025, 8, 1),
+    ),
+    (
+        "Rahmawati (Warung Bu Rahma)",
+        "6499996111820003",
+        "6499990101250002",
+        "011",
+        "003",
+        "Karang Rejo",
+        "micro_business",
+        "9120001234567",
+        "active",
+        date(2025, 9, 15),
+    ),
+    (
+        "Darmawan",
+        "6499992006680004",
+        "6499990101250003",
+        "002",
+        "001",
+        "Sumber Rejo",
+        "farmer",
+        None,
+        "active",
+        date(2025, 10, 6),
+    ),
+    (
+        "Yusuf Hamzah",
+        "6499990909800005",
+        "6499990101250004",
+        "007",
+        "005",
+        "Mekar Sari",
+        "fisher",
+        None,
+        "suspended",
+        date(2025, 10, 20),
+    ),
+    (
+        "Dewi Lestari",
+        "6499997112950006",
+        "6499990101250005",
+        "001",
+        "001",
+        "Karang Jati",
+        "household",
+        None,
+        "active",
+        date(2026, 1, 5),
+    ),
+]
+
+
 def load_demo() -> list[str]:
     """Create whatever of the demo data is missing; return what was created."""
     created = []
@@ -221,6 +298,8 @@ def load_demo() -> list[str]:
         items[item.sku] = item
         created.append(f"item {item.sku}")
     created += _load_suppliers(items)
+    created += _load_members()
+    created += _load_shop(items)
     if not db.session.scalar(select(StockMove.id).where(StockMove.reference == "OPENING").limit(1)):
         supplier = by_code["V-PEMASOK"]
         moves = []
@@ -264,6 +343,78 @@ def _load_suppliers(items: dict) -> list[str]:
         for sku, monthly in quotas:
             purchasing.set_quota(supplier, items[sku].id, Decimal(monthly), date(2026, 1, 1))
         created.append(f"supplier {code}")
+    return created
+
+
+# sku -> legal ceiling per base unit (zone: the setting HET_ZONE), and the regulation it comes from
+CEILINGS = {
+    "SPHP5": (65500, "HET SPHP zona 2: Rp13.100/kg (Keputusan Bulog 215/2025)"),
+    "BRS-MED": (14000, "HET beras medium zona 2 (Agustus 2025)"),
+    "LPG3": (19000, "Kepgub Kaltim 500/K.572/2022 (Balikpapan)"),
+    "MKITA1": (15700, "HET MinyaKita"),
+}
+# (sku, sale packaging) -> (member price, general price)
+PRICES = {
+    ("SPHP5", "Pak 5 kg"): (62500, 65500),
+    ("BRS-MED", "Per kg"): (13500, 14000),
+    ("GULA1", "Bungkus 1 kg"): (17000, 18000),
+    ("MKITA1", "Pouch 1 L"): (15000, 15700),
+    ("LPG3", "Tabung isi"): (18000, 19000),
+    ("LPG3-KSG", "Tabung kosong"): (150000, 160000),
+    ("BG55", "Tabung isi"): (95000, 98000),
+    ("BG55-KSG", "Tabung kosong"): (300000, 310000),
+}
+CAPS = [  # name, sku, scope, period, max, buyer category
+    ("Batas SPHP", "SPHP5", "nik", "day", 2, None),
+    ("Kuota LPG 3 kg rumah tangga", "LPG3", "household", "month", 5, "household"),
+    ("Kuota LPG 3 kg usaha mikro", "LPG3", "nik", "month", 10, "micro_business"),
+]
+
+
+def _load_shop(items: dict) -> list[str]:
+    from orders import caps, pricing
+    from orders.models import CapRule, Price
+
+    if db.session.scalar(select(Price.id).limit(1)) or db.session.scalar(select(CapRule.id).limit(1)):
+        return []
+    start = date(2026, 1, 1)
+    for sku, (amount, source) in CEILINGS.items():
+        pricing.set_ceiling(items[sku], amount, start, source)
+    for (sku, packaging_name), (member, general) in PRICES.items():
+        packaging = next(p for p in items[sku].packagings if p.name == packaging_name)
+        pricing.set_price(packaging, "member", member, start)
+        pricing.set_price(packaging, "general", general, start)
+    for name, sku, scope, period, maximum, category in CAPS:
+        caps.add_rule(name, items[sku], scope, period, Decimal(maximum), start, category)
+    return ["prices, legal ceilings and purchase caps"]
+
+
+def _load_members() -> list[str]:
+    from members import services as membership
+    from members.models import Member
+
+    created = []
+    known = set(db.session.scalars(select(Member.nik)))
+    for name, nik, kk, rt, rw, kelurahan, category, nib, status, joined in DEMO_MEMBERS:
+        if nik in known:
+            continue
+        member = membership.register_member(
+            {
+                "full_name": name,
+                "nik": nik,
+                "kk_number": kk,
+                "address": "Jl. Contoh",
+                "rt": rt,
+                "rw": rw,
+                "kelurahan": kelurahan,
+                "category": category,
+                "nib": nib,
+                "join_date": joined,
+            }
+        )
+        if status != "active":
+            membership.change_status(member, status, "demo")
+        created.append(f"member {member.member_number}")
     return created
 
 

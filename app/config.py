@@ -38,6 +38,8 @@ class Config:
 
     # Business settings; the later issues add more (zone, ceilings, caps).
     ADJUSTMENT_APPROVAL_THRESHOLD = 500_000  # rupiah of stock value; above it a manager must approve
+    COOPERATIVE_NAME = "KKMP Balikpapan Tengah"  # printed on member cards and receipts
+    MEMBER_NUMBER_PREFIX = "KKMP"  # member numbers are KKMP-000123
     HET_ZONE = "kaltim-balikpapan"  # which legal ceilings (HET) apply: they differ by zone and province
     OVER_RECEIPT_TOLERANCE_PERCENT = 5  # receiving more than ordered by more than this needs a manager
     COUNT_RECOUNT_PERCENT = Decimal("2")  # a counted line this far from the expected quantity is recounted...

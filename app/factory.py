@@ -58,6 +58,8 @@ def _register_packages(app: Flask) -> None:
     from inventory import api as inventory_api
     from inventory import cli as inventory_cli
     from inventory import views as inventory_views
+    from members import api as members_api
+    from members import views as members_views
     from orders import api as orders_api
     from orders import views as orders_views
     from suppliers import api as suppliers_api
@@ -66,10 +68,14 @@ def _register_packages(app: Flask) -> None:
     app.register_blueprint(app_views.bp)
     app.register_blueprint(inventory_views.bp)
     app_views.register_menu(app, inventory_views.MENU, inventory_views.home_counts)
+    app.register_blueprint(members_views.bp)
+    app_views.register_menu(app, members_views.MENU)
     app.register_blueprint(suppliers_views.bp)
     app_views.register_menu(app, suppliers_views.MENU, suppliers_views.home_counts)
     app.register_blueprint(orders_views.bp)
     app_views.register_menu(app, orders_views.MENU)
+    for blp in members_api.blueprints:
+        api.register_blueprint(blp)
     for blp in inventory_api.blueprints + suppliers_api.blueprints + orders_api.blueprints:
         api.register_blueprint(blp)
     app.cli.add_command(app_cli.users)

@@ -76,6 +76,37 @@ TERMS = {
         "transfer": _l("Bank transfer"),
         "cashless": _l("Cashless only"),
     },
+    "member_category": {
+        "household": _l("Household"),
+        "micro_business": _l("Micro business"),
+        "farmer": _l("Farmer"),
+        "fisher": _l("Fisher"),
+    },
+    "member_status": {
+        "active": _l("active"),
+        "suspended": _l("suspended"),
+        "left": _l("left"),
+    },
+    "member_status_action": {  # the button that moves a member to that status
+        "active": _l("Reactivate"),
+        "suspended": _l("Suspend"),
+        "left": _l("Record leaving"),
+    },
+    "cap_scope": {
+        "member": _l("member number"),
+        "nik": _l("NIK"),
+        "household": _l("household card (KK) number"),
+    },
+    "cap_period": {
+        "transaction": _l("sale"),
+        "day": _l("day"),
+        "month": _l("month"),
+    },
+    "cap_when": {
+        "transaction": _l("in this sale"),
+        "day": _l("today"),
+        "month": _l("this month"),
+    },
 }
 
 

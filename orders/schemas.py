@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from orders.models import PRICE_LISTS
+from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PRICE_LISTS
 
 
 class PriceInSchema(Schema):
@@ -53,3 +53,15 @@ class PriceRowSchema(Schema):
 
 class PriceQuerySchema(Schema):
     day = fields.Date(load_default=None)
+
+
+class CapRuleSchema(Schema):
+    id = fields.Int(dump_only=True)
+    name = fields.Str(required=True, validate=validate.Length(1, 80))
+    item_id = fields.Int(required=True)
+    scope = fields.Str(required=True, validate=validate.OneOf(CAP_SCOPES))
+    period = fields.Str(required=True, validate=validate.OneOf(CAP_PERIODS))
+    buyer_category = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(BUYER_CATEGORIES))
+    max_quantity = fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0, min_inclusive=False))
+    valid_from = fields.Date(required=True)
+    is_active = fields.Bool(dump_only=True)

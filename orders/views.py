@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,12 +16,15 @@ from app.formatting import format_rupiah
 from app.idempotency import idempotent
 from app.views import MenuEntry
 from inventory.models import Item, Packaging
-from orders import pricing
-from orders.models import PRICE_LISTS
+from orders import caps, pricing
+from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PRICE_LISTS, CapRule
 
 bp = Blueprint("shop", __name__, url_prefix="/shop", template_folder="templates")
 
-MENU = [MenuEntry("shop.prices", _l("Prices"), ("manager",), _l("Member and general prices under the legal ceiling"))]
+MENU = [
+    MenuEntry("shop.prices", _l("Prices"), ("manager",), _l("Member and general prices under the legal ceiling")),
+    MenuEntry("shop.caps_page", _l("Purchase caps"), ("manager",), _l("How much one person or household may buy")),
+]
 
 
 @bp.route("/prices", methods=["GET", "POST"])
@@ -105,3 +109,62 @@ def _change():
     except DomainError as exc:
         return _page(form, {"amount": exc.message}, 422)
     return redirect(url_for("shop.prices"))
+
+
+@bp.route("/caps", methods=["GET", "POST"])
+@roles_required("manager")
+def caps_page():
+    """Purchase caps: add one, switch one off."""
+    if request.method == "POST":
+        return _change_caps()
+    return _caps_page({}, {})
+
+
+def _caps_page(form, errors, status=200):
+    rules = db.session.scalars(select(CapRule).order_by(CapRule.id)).all()
+    subsidised = db.session.scalars(select(Item).where(Item.is_active).order_by(Item.sku)).all()
+    return render_template(
+        "orders/caps.html",
+        rules=rules,
+        items=subsidised,
+        scopes=CAP_SCOPES,
+        periods=CAP_PERIODS,
+        categories=BUYER_CATEGORIES,
+        today=date.today(),
+        form=form,
+        errors=errors,
+        idempotency_key=str(uuid.uuid4()),
+    ), status
+
+
+@idempotent
+def _change_caps():
+    form = request.form
+    if form.get("rule_id"):
+        rule = db.session.get(CapRule, form.get("rule_id", type=int))
+        if rule is None:
+            return _caps_page(form, {"name": _("Unknown cap.")}, 404)
+        caps.set_active(rule, form.get("active") == "1")
+        return redirect(url_for("shop.caps_page"))
+    item = db.session.get(Item, form.get("item_id", type=int) or 0)
+    try:
+        maximum = Decimal((form.get("max_quantity") or "").replace(",", "."))
+        valid_from = date.fromisoformat(form.get("valid_from") or date.today().isoformat())
+    except (InvalidOperation, ValueError):
+        return _caps_page(form, {"max_quantity": _("Enter a number, like 2 or 12,5.")}, 422)
+    if item is None:
+        return _caps_page(form, {"item_id": _("Choose an item.")}, 422)
+    try:
+        rule = caps.add_rule(
+            form.get("name", "").strip() or item.name_id,
+            item,
+            form.get("scope", ""),
+            form.get("period", ""),
+            maximum,
+            valid_from,
+            form.get("buyer_category") or None,
+        )
+    except DomainError as exc:
+        return _caps_page(form, {next(iter(exc.fields), "name"): exc.message}, 422)
+    flash(_("Cap “%(name)s” added.", name=rule.name), "success")
+    return redirect(url_for("shop.caps_page"))

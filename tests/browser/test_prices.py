@@ -21,11 +21,11 @@ def test_a_price_above_the_legal_ceiling_is_refused_on_the_screen(page):
     page.fill("#amount", "19500")
     page.click("#save-price")
     expect(page.locator("#error-amount")).to_contain_text("Rp19.000")
-    expect(row.locator("td.general")).to_have_text("—")
+    expect(row.locator("td.general")).to_have_text("Rp19.000")  # the demo's price stays
     page.select_option("#packaging_id", label="LPG 3 kg (isi) · Tabung isi")
     page.select_option("#price_list", "general")
-    page.fill("#amount", "19000")
+    page.fill("#amount", "18800")
     page.click("#save-price")
     expect(page.locator("#prices-table tr", has_text="LPG 3 kg (isi)").first.locator("td.general")).to_have_text(
-        "Rp19.000"
+        "Rp18.800"
     )

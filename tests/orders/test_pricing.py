@@ -1,11 +1,13 @@
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.db import db
 from app.errors import DomainError, ValidationFailed
 from app.models import AuditEntry
+from inventory import services
 from inventory.models import Item
 from orders import pricing
 from orders.pricing import AboveCeiling
@@ -55,8 +57,19 @@ def test_a_lowered_ceiling_is_refused_at_the_till_and_reported(goods):
 
 def test_a_regulated_item_without_a_ceiling_cannot_be_priced(goods):
     _items, packs = goods
+    flour = services.create_item(
+        {
+            "sku": "TEPUNG",
+            "name_id": "Tepung terigu",
+            "name_en": "Flour",
+            "category": "sembako",
+            "base_unit": "piece",
+            "is_price_regulated": True,
+        }
+    )
+    pack = services.add_packaging(flour, "Bungkus 1 kg", Decimal(1), False, True)
     with pytest.raises(DomainError) as refused:
-        pricing.set_price(packs[("MKITA1", "Pouch 1 L")], "member", 15000, TODAY)
+        pricing.set_price(pack, "member", 12000, TODAY)
     assert refused.value.code == "ceiling_missing"
     assert pricing.set_price(packs[("GULA1", "Bungkus 1 kg")], "member", 17000, TODAY).amount == 17000  # no HET
 
@@ -70,7 +83,7 @@ def test_member_and_general_prices_with_effective_dates(goods):
     assert pricing.price_on(sugar, "member", TODAY).amount == 17000
     assert pricing.price_on(sugar, "member", TODAY + timedelta(days=2)).amount == 16500
     assert pricing.price_on(sugar, "general", TODAY).amount == 18000
-    assert pricing.price_on(sugar, "member", TODAY - timedelta(days=6)) is None
+    assert pricing.price_on(sugar, "member", date(2025, 12, 31)) is None  # before the demo's first price
 
 
 def test_only_sale_packagings_get_prices(goods):
@@ -81,17 +94,18 @@ def test_only_sale_packagings_get_prices(goods):
 
 def test_price_and_ceiling_changes_are_audited(goods):
     items, packs = goods
+    before = db.session.scalar(select(func.max(AuditEntry.id)))
     pricing.set_ceiling(items["LPG3"], 19000, TODAY, "Kepgub Kaltim 500/K.572/2022")
     pricing.set_price(packs[("LPG3", "Tabung isi")], "member", 18000, TODAY)
     pricing.set_price(packs[("LPG3", "Tabung isi")], "member", 18500, TODAY)
     entries = db.session.execute(
         select(AuditEntry.action, AuditEntry.changes)
-        .where(AuditEntry.action.in_(["set_price", "set_ceiling"]))
+        .where(AuditEntry.action.in_(["set_price", "set_ceiling"]), AuditEntry.id > before)
         .order_by(AuditEntry.id)
     ).all()
     assert [a for a, _ in entries] == ["set_ceiling", "set_price", "set_price"]
     assert entries[0].changes["source"] == "Kepgub Kaltim 500/K.572/2022"
-    assert entries[-1].changes["amount"] == [18000, 18500]
+    assert entries[1].changes["amount"] == [None, 18000] and entries[-1].changes["amount"] == [18000, 18500]
 
 
 def test_prices_through_the_api(api, goods):
@@ -114,7 +128,7 @@ def test_prices_through_the_api(api, goods):
         json={"packaging_id": sphp.id, "price_list": "member", "amount": 62500, "valid_from": TODAY.isoformat()},
     )
     table = {row["packaging_id"]: row for row in api("cashier").get("/api/prices").get_json()}
-    assert (table[sphp.id]["member"], table[sphp.id]["general"], table[sphp.id]["ceiling"]) == (62500, None, 65500)
+    assert (table[sphp.id]["member"], table[sphp.id]["general"], table[sphp.id]["ceiling"]) == (62500, 65500, 65500)
     assert api("warehouse").get("/api/prices").status_code == 403
 
 
