@@ -50,15 +50,19 @@ class KeyReused(DomainError):
 
 
 def _fingerprint() -> str:
-    if request.form:  # a screen's form: its fields, less the per-render CSRF token
+    """A hash of what the request asks for: its JSON body, or its form fields and uploaded files."""
+    if request.form or request.files:  # a form (less the per-render CSRF token and key) and any uploads
         fields = sorted((k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", FORM_FIELD))
+        for name, upload in sorted(request.files.items(multi=True), key=lambda pair: pair[0]):
+            fields.append((name, hashlib.sha256(upload.read()).hexdigest()))
+            upload.seek(0)
         canonical = json.dumps(fields).encode()
-        return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
-    raw = request.get_data(cache=True)
-    try:
-        canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = raw
+    else:
+        raw = request.get_data(cache=True)
+        try:
+            canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":")).encode()
+        except ValueError:
+            canonical = raw
     return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
 
 

@@ -80,3 +80,19 @@ def test_import_and_export_through_the_api(api, session):
     assert refused.status_code == 422 and refused.get_json()["type"] == "/problems/import_refused"
     assert [(r["row"], r["field"]) for r in refused.get_json()["rows"]] == [(3, "nik"), (4, "nik"), (4, "rt")]
     assert session.scalar(select(func.count()).select_from(Member)) == 2
+
+    # The same Idempotency-Key with another file is a different request: 422, not a replay of the first.
+    reused = manager.post(
+        "/api/members/import",
+        key="one-upload",
+        data={"file": (io.BytesIO(text.encode()), "a.csv")},  # the export itself: changes nothing
+        content_type="multipart/form-data",
+    )
+    other = manager.post(
+        "/api/members/import",
+        key="one-upload",
+        data={"file": (io.BytesIO(bad), "a.csv")},
+        content_type="multipart/form-data",
+    )
+    assert reused.status_code == 200 and other.status_code == 422
+    assert other.get_json()["type"] == "/problems/idempotency_key_reused"
