@@ -85,3 +85,12 @@ class TimestampMixin:
 
 ZERO = Decimal("0")
 __all__ = ["db", "Base", "Money", "Qty", "Rate", "UTCDateTime", "utcnow", "TimestampMixin", "ZERO", "Integer"]
+
+
+def insert_ignoring_duplicates(table, dialect_name: str):
+    """INSERT ... ON CONFLICT DO NOTHING in the dialect at hand (PostgreSQL, or SQLite in the quick start)."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()

@@ -4,11 +4,12 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth import roles_required
 from app.db import db
 from app.idempotency import idempotent
+from app.pagination import page_of
 from inventory import counts, schemas, services
 from inventory.models import Item, Location
 
@@ -32,13 +33,6 @@ counts_blp = Blueprint(
 blueprints = [items_blp, locations_blp, stock_blp, counts_blp]
 
 
-def _page(stmt, pagination_parameters):
-    pagination_parameters.item_count = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    return list(
-        db.session.scalars(stmt.limit(pagination_parameters.page_size).offset(pagination_parameters.first_item))
-    )
-
-
 @items_blp.route("")
 class Items(MethodView):
     @roles_required(*ALL)
@@ -46,7 +40,7 @@ class Items(MethodView):
     @items_blp.paginate()
     def get(self, pagination_parameters):
         """List items, by SKU."""
-        return _page(select(Item).order_by(Item.sku), pagination_parameters)
+        return page_of(select(Item).order_by(Item.sku), pagination_parameters)
 
     @roles_required("manager")
     @idempotent
@@ -107,7 +101,7 @@ class Locations(MethodView):
     @locations_blp.paginate()
     def get(self, pagination_parameters):
         """List locations."""
-        return _page(select(Location).order_by(Location.code), pagination_parameters)
+        return page_of(select(Location).order_by(Location.code), pagination_parameters)
 
     @roles_required("manager")
     @idempotent
@@ -137,7 +131,7 @@ class OnHand(MethodView):
     @stock_blp.paginate()
     def get(self, args, pagination_parameters):
         """Stock on hand by item, location and lot (a location includes the bins under it)."""
-        return _page(services.stock_on_hand_query(args["location_id"], args["item_id"]), pagination_parameters)
+        return page_of(services.stock_on_hand_query(args["location_id"], args["item_id"]), pagination_parameters)
 
 
 @stock_blp.route("/card")
@@ -219,7 +213,7 @@ class Counts(MethodView):
     @counts_blp.paginate()
     def get(self, args, pagination_parameters):
         """List counts, newest first."""
-        return _page(counts.counts_query(args["status"]), pagination_parameters)
+        return page_of(counts.counts_query(args["status"]), pagination_parameters)
 
     @roles_required(*STOCK_STAFF)
     @idempotent
@@ -249,7 +243,7 @@ class CountLines(MethodView):
         """A count's lines as counted (blind); `mine` for the caller's own, `needs_recount` for the recount list."""
         count = counts.get_count(count_id)
         stmt = counts.lines_query(count, current_user.id if args["mine"] else None, args["needs_recount"])
-        return _page(stmt, pagination_parameters)
+        return page_of(stmt, pagination_parameters)
 
     @roles_required(*STOCK_STAFF)
     @idempotent
@@ -280,7 +274,7 @@ class CountReview(MethodView):
     @counts_blp.paginate()
     def get(self, count_id, pagination_parameters):
         """The lines with expected quantity, variance and value at moving-average cost (managers only)."""
-        return _page(counts.lines_query(counts.get_count(count_id)), pagination_parameters)
+        return page_of(counts.lines_query(counts.get_count(count_id)), pagination_parameters)
 
 
 @counts_blp.route("/<int:count_id>/close")

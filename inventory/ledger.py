@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from app.db import Rate, db, utcnow
+from app.db import Rate, db, insert_ignoring_duplicates, utcnow
 from app.errors import DomainError, ValidationFailed
 from app.terms import term
 from inventory.models import BASE_UNITS, MOVE_REASONS, UNTRACKED_KINDS, Item, Location, Lot, StockBalance, StockMove
@@ -269,14 +269,8 @@ def _lock_balances(conn, sql: _Statements, keys: list[tuple]) -> dict[tuple, tup
 
 def _create_balances(conn, sql: _Statements, keys: list[tuple]) -> dict[tuple, tuple[int, Decimal]]:
     """Insert zero balances for new keys; a concurrent insert of the same key is taken over, locked."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    stmt = (
-        upsert(balance_t)
-        .on_conflict_do_nothing()
-        .returning(balance_t.c.id, balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id)
+    stmt = insert_ignoring_duplicates(balance_t, conn.dialect.name).returning(
+        balance_t.c.id, balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id
     )
     values = [{"item_id": k[0], "location_id": k[1], "lot_id": k[2], "quantity": Decimal(0)} for k in keys]
     created = {(r.item_id, r.location_id, r.lot_id): (r.id, Decimal(0)) for r in conn.execute(stmt, values)}

@@ -2,11 +2,10 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
 
 from app.auth import roles_required
-from app.db import db
 from app.idempotency import idempotent
+from app.pagination import page_of
 from members import csvfile, schemas, services
 
 MANAGE = ("manager",)
@@ -14,13 +13,6 @@ LOOK_UP = ("manager", "cashier")
 
 members_blp = Blueprint("members_api", __name__, url_prefix="/api/members", description="Members of the cooperative")
 blueprints = [members_blp]
-
-
-def _page(stmt, pagination_parameters):
-    pagination_parameters.item_count = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    return list(
-        db.session.scalars(stmt.limit(pagination_parameters.page_size).offset(pagination_parameters.first_item))
-    )
 
 
 @members_blp.route("")
@@ -31,7 +23,7 @@ class Members(MethodView):
     @members_blp.paginate()
     def get(self, args, pagination_parameters):
         """Members by number; q searches name, number, NIK and KK."""
-        return _page(services.search_members(args["q"], args["status"], args["category"]), pagination_parameters)
+        return page_of(services.search_members(args["q"], args["status"], args["category"]), pagination_parameters)
 
     @roles_required(*MANAGE)
     @idempotent

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app import audit
-from app.db import db
+from app.db import db, insert_ignoring_duplicates
 from app.errors import DomainError, ValidationFailed
 from app.formatting import format_qty
 from app.terms import term
@@ -168,13 +168,8 @@ def give_back(taken: list[Taken]) -> None:
 
 
 def _ensure_usage_row(rule_id: int, key: str, period_key: str) -> None:
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    db.session.execute(
-        upsert(usage_t).values(rule_id=rule_id, buyer_key=key, period_key=period_key, used=0).on_conflict_do_nothing()
-    )
+    stmt = insert_ignoring_duplicates(usage_t, db.session.get_bind().dialect.name)
+    db.session.execute(stmt.values(rule_id=rule_id, buyer_key=key, period_key=period_key, used=0))
 
 
 def _reached(rule: CapRule, used: Decimal) -> CapReached:

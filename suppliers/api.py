@@ -4,12 +4,13 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth import roles_required
 from app.db import db
 from app.errors import NotFound
 from app.idempotency import idempotent
+from app.pagination import page_of
 from inventory.models import Location
 from suppliers import receiving, schemas, services
 from suppliers.models import Supplier
@@ -21,13 +22,6 @@ orders_blp = Blueprint("purchase_orders", __name__, url_prefix="/api/purchase-or
 blueprints = [suppliers_blp, orders_blp]
 
 
-def _page(stmt, pagination_parameters):
-    pagination_parameters.item_count = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    return list(
-        db.session.scalars(stmt.limit(pagination_parameters.page_size).offset(pagination_parameters.first_item))
-    )
-
-
 @suppliers_blp.route("")
 class Suppliers(MethodView):
     @roles_required(*STAFF)
@@ -35,7 +29,7 @@ class Suppliers(MethodView):
     @suppliers_blp.paginate()
     def get(self, pagination_parameters):
         """List suppliers with their catalogue and quotas."""
-        return _page(select(Supplier).order_by(Supplier.code), pagination_parameters)
+        return page_of(select(Supplier).order_by(Supplier.code), pagination_parameters)
 
     @roles_required("manager")
     @idempotent
@@ -107,7 +101,7 @@ class Orders(MethodView):
     @orders_blp.paginate()
     def get(self, args, pagination_parameters):
         """Purchase orders, newest first."""
-        return _page(services.orders(args["status"], args["supplier_id"]), pagination_parameters)
+        return page_of(services.orders(args["status"], args["supplier_id"]), pagination_parameters)
 
     @roles_required(*STAFF)
     @idempotent
