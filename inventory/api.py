@@ -10,7 +10,7 @@ from app.auth import roles_required
 from app.db import db
 from app.idempotency import idempotent
 from app.pagination import page_of
-from inventory import counts, schemas, services
+from inventory import counts, operations, schemas, services
 from inventory.models import Item, Location
 
 ALL = ("manager", "warehouse", "cashier")
@@ -155,8 +155,8 @@ class Adjustments(MethodView):
         location = db.session.get(Location, data["location_id"])
         if location is None:
             raise services.NotFound(_("Location not found."))
-        lines = [services.AdjustmentLineInput(**line) for line in data["lines"]]
-        return services.create_adjustment(location, data["reason"], lines, data["note"], current_user)
+        lines = [operations.AdjustmentLineInput(**line) for line in data["lines"]]
+        return operations.create_adjustment(location, data["reason"], lines, data["note"], current_user)
 
 
 @stock_blp.route("/adjustments/<int:adjustment_id>/approve")
@@ -166,7 +166,7 @@ class ApproveAdjustment(MethodView):
     @stock_blp.response(200, schemas.AdjustmentSchema)
     def post(self, adjustment_id):
         """Approve a pending adjustment and post it."""
-        return services.approve_adjustment(services.get_adjustment(adjustment_id), current_user)
+        return operations.approve_adjustment(operations.get_adjustment(adjustment_id), current_user)
 
 
 @stock_blp.route("/adjustments/<int:adjustment_id>/reject")
@@ -176,7 +176,7 @@ class RejectAdjustment(MethodView):
     @stock_blp.response(200, schemas.AdjustmentSchema)
     def post(self, adjustment_id):
         """Reject a pending adjustment; nothing is posted."""
-        return services.reject_adjustment(services.get_adjustment(adjustment_id), current_user)
+        return operations.reject_adjustment(operations.get_adjustment(adjustment_id), current_user)
 
 
 @stock_blp.route("/transfers")
@@ -191,8 +191,8 @@ class Transfers(MethodView):
         target = db.session.get(Location, data["to_location_id"])
         if source is None or target is None:
             raise services.NotFound(_("Location not found."))
-        lines = [services.TransferLineInput(**line) for line in data["lines"]]
-        return services.create_transfer(source, target, lines, current_user, two_step=data["two_step"])
+        lines = [operations.TransferLineInput(**line) for line in data["lines"]]
+        return operations.create_transfer(source, target, lines, current_user, two_step=data["two_step"])
 
 
 @stock_blp.route("/transfers/<int:transfer_id>/receive")
@@ -202,7 +202,7 @@ class ReceiveTransfer(MethodView):
     @stock_blp.response(200, schemas.TransferSchema)
     def post(self, transfer_id):
         """Receive a transfer that is in transit."""
-        return services.receive_transfer(services.get_transfer(transfer_id), current_user)
+        return operations.receive_transfer(operations.get_transfer(transfer_id), current_user)
 
 
 @counts_blp.route("")

@@ -16,7 +16,7 @@ from app.errors import DomainError
 from app.formatting import format_rupiah
 from app.idempotency import idempotent
 from app.views import MenuEntry
-from inventory import counts, labels, services
+from inventory import counts, labels, operations, services
 from inventory.models import ADJUSTMENT_REASONS, Barcode, Item, Location, Lot
 
 bp = Blueprint("inventory", __name__, url_prefix="/stock", template_folder="templates", static_folder="static")
@@ -38,10 +38,10 @@ MENU = [
 def home_counts(user) -> dict:
     waiting = {}
     if user.has_role("manager"):
-        waiting["pending_adjustments"] = len(services.pending_adjustments())
+        waiting["pending_adjustments"] = len(operations.pending_adjustments())
         waiting["counts_in_review"] = sum(1 for c in counts.active_counts() if c.status == "review")
     if user.has_role(*STOCK_STAFF):
-        waiting["in_transit"] = len(services.transfers_in_transit())
+        waiting["in_transit"] = len(operations.transfers_in_transit())
     return waiting
 
 
@@ -134,7 +134,7 @@ def _adjust_form(form: dict, errors: dict, status: int = 200):
         errors=errors,
         reasons=ADJUSTMENT_REASONS,
         locations=_stock_locations(),
-        pending=services.pending_adjustments(),
+        pending=operations.pending_adjustments(),
         idempotency_key=_new_key(),
     ), status
 
@@ -167,10 +167,10 @@ def _post_adjustment():
     if errors:
         return _adjust_form(form, errors, 422)
     try:
-        adjustment = services.create_adjustment(
+        adjustment = operations.create_adjustment(
             location,
             form["reason"],
-            [services.AdjustmentLineInput(item.id, quantity, lot_id)],
+            [operations.AdjustmentLineInput(item.id, quantity, lot_id)],
             form.get("note", ""),
             current_user,
         )
@@ -195,12 +195,12 @@ def _post_adjustment():
 @roles_required("manager")
 def decide_adjustment(adjustment_id: int, decision: str):
     """A manager approves (posts) or rejects a pending adjustment."""
-    adjustment = services.get_adjustment(adjustment_id)
+    adjustment = operations.get_adjustment(adjustment_id)
     if decision == "approve":
-        services.approve_adjustment(adjustment, current_user)
+        operations.approve_adjustment(adjustment, current_user)
         flash(_("%(ref)s approved and posted.", ref=adjustment.reference), "success")
     else:
-        services.reject_adjustment(adjustment, current_user)
+        operations.reject_adjustment(adjustment, current_user)
         flash(_("%(ref)s rejected.", ref=adjustment.reference), "info")
     return redirect(url_for("inventory.adjust"))
 
@@ -221,7 +221,7 @@ def _transfer_form(form, errors: dict, lines: list, status: int = 200):
         errors=errors,
         lines=lines,
         locations=_stock_locations(),
-        in_transit=services.transfers_in_transit(),
+        in_transit=operations.transfers_in_transit(),
         idempotency_key=_new_key(),
     ), status
 
@@ -254,13 +254,13 @@ def _post_transfer():
         if scanned.lot_code:
             lot = db.session.scalar(select(Lot).where(Lot.item_id == scanned.item.id, Lot.code == scanned.lot_code))
             lot_id = lot.id if lot else None
-        lines.append(services.TransferLineInput(scanned.item.id, quantity, lot_id))
+        lines.append(operations.TransferLineInput(scanned.item.id, quantity, lot_id))
     if not lines and "lines" not in errors:
         errors["lines"] = _("Scan at least one item.")
     if errors:
         return _transfer_form(form, errors, shown, 422)
     try:
-        done = services.create_transfer(source, target, lines, current_user, two_step=bool(form.get("two_step")))
+        done = operations.create_transfer(source, target, lines, current_user, two_step=bool(form.get("two_step")))
     except DomainError as exc:
         return _transfer_form(form, {"lines": exc.message}, shown, 422)
     if done.status == "done":
@@ -274,7 +274,7 @@ def _post_transfer():
 @roles_required(*STOCK_STAFF)
 def receive_transfer(transfer_id: int):
     """Receive a transfer that was sent via in-transit."""
-    done = services.receive_transfer(services.get_transfer(transfer_id), current_user)
+    done = operations.receive_transfer(operations.get_transfer(transfer_id), current_user)
     flash(_("%(ref)s received.", ref=done.reference), "success")
     return redirect(url_for("inventory.transfer"))
 

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from app.db import utcnow
+from inventory import operations
 from inventory import services as inventory
 from inventory.cylinders import cylinder_report
 from inventory.ledger import Move, post_moves
@@ -26,7 +27,9 @@ def test_cylinders_reconcile_after_a_delivery_sales_and_a_loss(shop):
             Move(empty.id, customer.id, shelf.id, Decimal(2), "exchange", "S-1"),
         ]
     )
-    inventory.create_adjustment(cage, "damaged", [inventory.AdjustmentLineInput(empty.id, Decimal(-1))], "", shop.clerk)
+    operations.create_adjustment(
+        cage, "damaged", [operations.AdjustmentLineInput(empty.id, Decimal(-1))], "", shop.clerk
+    )
     [bright_gas, lpg_report] = cylinder_report(since)  # by SKU
     assert lpg_report.full.sku == "LPG3"
     # Demo opening: 60 + 15 full, 10 empty = 85 cylinders.
