@@ -154,45 +154,35 @@ def create_transfer(
     db.session.add(transfer)
     db.session.flush()
     via = location_of_kind("in_transit") if two_step else to_location
-    post_moves(
-        [
-            Move(
-                item_id=ln.item_id,
-                lot_id=ln.lot_id,
-                quantity=ln.quantity,
-                reason="transfer",
-                reference=transfer.reference,
-                from_location_id=from_location.id,
-                to_location_id=via.id,
-            )
-            for ln in transfer.lines
-        ],
-        user_id=user.id,
-    )
+    _move_lines(transfer, from_location.id, via.id, user)
     if not two_step:
         transfer.received_by_id, transfer.received_at = user.id, utcnow()
     return transfer
 
 
-def receive_transfer(transfer: Transfer, user) -> Transfer:
-    if transfer.status != "in_transit":
-        raise DomainError(_("Transfer %(ref)s has already been received.", ref=transfer.reference))
-    in_transit = location_of_kind("in_transit")
+def _move_lines(transfer: Transfer, from_location_id: int, to_location_id: int, user) -> None:
+    """Post every line of a transfer from one location to another, in one ledger batch."""
     post_moves(
         [
             Move(
-                item_id=ln.item_id,
+                ln.item_id,
+                from_location_id,
+                to_location_id,
+                ln.quantity,
+                "transfer",
+                transfer.reference,
                 lot_id=ln.lot_id,
-                quantity=ln.quantity,
-                reason="transfer",
-                reference=transfer.reference,
-                from_location_id=in_transit.id,
-                to_location_id=transfer.to_location_id,
             )
             for ln in transfer.lines
         ],
         user_id=user.id,
     )
+
+
+def receive_transfer(transfer: Transfer, user) -> Transfer:
+    if transfer.status != "in_transit":
+        raise DomainError(_("Transfer %(ref)s has already been received.", ref=transfer.reference))
+    _move_lines(transfer, location_of_kind("in_transit").id, transfer.to_location_id, user)
     transfer.status, transfer.received_by_id, transfer.received_at = "done", user.id, utcnow()
     db.session.flush()
     return transfer
