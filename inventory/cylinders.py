@@ -5,6 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from app.db import db
 from inventory.models import UNTRACKED_KINDS, Item, Location, StockBalance, StockMove
@@ -41,7 +42,6 @@ def cylinder_report(since: datetime) -> list[CylinderReport]:
     """For each returnable container: what is held now and how it changed since a moment."""
     tracked = select(Location.id).where(Location.kind.not_in(UNTRACKED_KINDS))
     quarantine = set(db.session.scalars(select(Location.id).where(Location.kind == "quarantine")))
-    kinds = dict(db.session.execute(select(Location.id, Location.kind)).all())
     reports = []
     for full in db.session.scalars(select(Item).where(Item.empty_item_id.is_not(None)).order_by(Item.sku)):
         report = CylinderReport(full=full, empty=full.empty_item)
@@ -58,17 +58,23 @@ def cylinder_report(since: datetime) -> list[CylinderReport]:
             else:
                 report.empty_on_hand += quantity
         net = Decimal(0)
-        for move in db.session.scalars(
-            select(StockMove).where(StockMove.item_id.in_([full.id, full.empty_item_id]), StockMove.posted_at >= since)
-        ):
-            source, target = kinds[move.from_location_id], kinds[move.to_location_id]
-            if (source in UNTRACKED_KINDS) == (target in UNTRACKED_KINDS):
+        # One row per (item, from kind, to kind) since the moment: summed by the database, not replayed here.
+        source, target = aliased(Location), aliased(Location)
+        flows = db.session.execute(
+            select(StockMove.item_id, source.kind, target.kind, func.sum(StockMove.quantity))
+            .join(source, source.id == StockMove.from_location_id)
+            .join(target, target.id == StockMove.to_location_id)
+            .where(StockMove.item_id.in_([full.id, full.empty_item_id]), StockMove.posted_at >= since)
+            .group_by(StockMove.item_id, source.kind, target.kind)
+        )
+        for item_id, from_kind, to_kind, quantity in flows:
+            if (from_kind in UNTRACKED_KINDS) == (to_kind in UNTRACKED_KINDS):
                 continue  # between our own locations (or outside both): the count doesn't change
-            sign = 1 if target not in UNTRACKED_KINDS else -1
-            qty = sign * move.quantity
+            sign = 1 if to_kind not in UNTRACKED_KINDS else -1
+            qty = sign * Decimal(quantity)
             net += qty
-            what = "empty" if move.item_id != full.id else "full"
-            other = source if sign > 0 else target
+            what = "full" if item_id == full.id else "empty"
+            other = from_kind if sign > 0 else to_kind
             key = {
                 "supplier": f"{what}_{'from' if sign > 0 else 'to'}_supplier",
                 "customer": f"{what}_{'from' if sign > 0 else 'to'}_customer",
