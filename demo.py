@@ -155,7 +155,10 @@ OPENING = [  # sku, location, quantity, unit cost per base unit, lot, expiry
     ("SPHP5", "TKO-R1", 10, 56500, "SPHP-2610B", date(2027, 3, 31)),
     ("GULA1", "TKO-R2", 12, 15500, None, None),
     ("LPG3", "TKO-LPG", 15, 12750, None, None),
+    ("BRS-MED", "TKO-R2", 50, 12400, None, None),
+    ("MKITA1", "TKO-R2", 12, 13800, "MK-2609", date(2027, 9, 30)),
 ]
+TILLS = [("K1", "Kasir 1", "TKO"), ("K2", "Kasir 2", "TKO")]
 
 
 # code, fields, catalogue [(sku, packaging, supplier code, order multiple, kg per base unit, cost)], quotas
@@ -300,6 +303,7 @@ def load_demo() -> list[str]:
     created += _load_suppliers(items)
     created += _load_members()
     created += _load_shop(items)
+    created += _load_tills(by_code)
     if not db.session.scalar(select(StockMove.id).where(StockMove.reference == "OPENING").limit(1)):
         supplier = by_code["V-PEMASOK"]
         moves = []
@@ -387,6 +391,18 @@ def _load_shop(items: dict) -> list[str]:
     for name, sku, scope, period, maximum, category in CAPS:
         caps.add_rule(name, items[sku], scope, period, Decimal(maximum), start, category)
     return ["prices, legal ceilings and purchase caps"]
+
+
+def _load_tills(locations: dict) -> list[str]:
+    from orders import tills
+    from orders.models import Till
+
+    known = set(db.session.scalars(select(Till.code)))
+    return [
+        f"till {tills.create_till(code, name, locations[location]).code}"
+        for code, name, location in TILLS
+        if code not in known
+    ]
 
 
 def _load_members() -> list[str]:

@@ -107,6 +107,19 @@ TERMS = {
         "day": _l("today"),
         "month": _l("this month"),
     },
+    "payment_method": {
+        "cash": _l("Cash"),
+        "qris": _l("QRIS"),
+    },
+    "price_list": {
+        "member": _l("Member price"),
+        "general": _l("General price"),
+    },
+    "return_status": {
+        "requested": _l("waiting for a manager"),
+        "approved": _l("approved"),
+        "rejected": _l("rejected"),
+    },
 }
 
 

@@ -418,6 +418,65 @@ def pick_lots(item_id: int, location_id: int, quantity: Decimal) -> list[tuple[i
     return picks
 
 
+def _stock_under(location_id: int, item_ids: list[int]):
+    """Balances of these items at a location and every location below it (a shop and its shelves), first-expiring
+    lot first; quarantine and in-transit stock is not for sale."""
+    tree = select(Location.id).where(Location.id == location_id).cte("tree", recursive=True)
+    tree = tree.union_all(
+        select(Location.id).where(
+            Location.parent_id == tree.c.id, Location.kind.not_in(("quarantine", "in_transit", *UNTRACKED_KINDS))
+        )
+    )
+    return db.session.execute(
+        select(StockBalance.item_id, StockBalance.location_id, StockBalance.lot_id, StockBalance.quantity)
+        .outerjoin(Lot, Lot.id == StockBalance.lot_id)
+        .where(
+            StockBalance.item_id.in_(item_ids),
+            StockBalance.location_id.in_(select(tree.c.id)),
+            StockBalance.quantity > 0,
+        )
+        .order_by(
+            StockBalance.item_id,
+            Lot.expiry_date.is_(None),
+            Lot.expiry_date,
+            StockBalance.lot_id.is_(None),
+            StockBalance.lot_id,
+            StockBalance.location_id,
+        )
+    ).all()
+
+
+def available_under(location_id: int, item_ids: list[int]) -> dict[int, Decimal]:
+    """How much of each item a shop (with its shelves) holds for sale."""
+    found: dict[int, Decimal] = dict.fromkeys(item_ids, Decimal(0))
+    for item_id, _loc, _lot, quantity in _stock_under(location_id, item_ids):
+        found[item_id] += Decimal(quantity)
+    return found
+
+
+def pick_under(location_id: int, quantities: dict[int, Decimal]) -> dict[int, list[tuple[int, int | None, Decimal]]]:
+    """Split each item's quantity over the shop's shelves and lots, first-expiring first (FEFO), in one read;
+    return {item id: [(location id, lot id, quantity)]}. The ledger checks again under its row locks."""
+    rows: dict[int, list] = defaultdict(list)
+    for item_id, loc, lot, quantity in _stock_under(location_id, sorted(quantities)):
+        rows[item_id].append((loc, lot, Decimal(quantity)))
+    picks: dict[int, list[tuple[int, int | None, Decimal]]] = {}
+    for item_id, wanted in quantities.items():
+        remaining, taken = wanted, []
+        for loc, lot, available in rows[item_id]:
+            if remaining <= 0:
+                break
+            take = min(available, remaining)
+            taken.append((loc, lot, take))
+            remaining -= take
+        if remaining > 0:
+            item = db.session.get(Item, item_id)
+            location = db.session.get(Location, location_id)
+            raise InsufficientStock(item.name_id, location.name, wanted - remaining, wanted, item_id, location_id)
+        picks[item_id] = taken
+    return picks
+
+
 def verify() -> list[dict]:
     """Recompute every balance from the ledger; return the rows that drifted (empty means all agree)."""
     tracked = select(Location.id).where(Location.kind.not_in(UNTRACKED_KINDS))

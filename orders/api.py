@@ -1,19 +1,22 @@
-"""The prices and ceilings JSON API."""
+"""The shop's JSON API: prices and ceilings, caps, tills, sales, returns and the subsidy export."""
 
 from datetime import date
 
+from flask import Response, request, stream_with_context
 from flask.views import MethodView
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from app.auth import roles_required
 from app.db import db
 from app.errors import NotFound
-from app.idempotency import idempotent
-from inventory.models import Item
-from orders import caps, pricing, schemas
-from orders.models import CapRule
+from app.idempotency import HEADER, idempotent
+from app.pagination import page_of
+from inventory.models import Item, Location
+from orders import caps, cart, checkout, pricing, receipts, returns, schemas, subsidy, tills
+from orders.models import CapRule, Sale, Till
 
 prices_blp = Blueprint("prices", __name__, url_prefix="/api/prices", description="Prices and legal ceilings (HET)")
 blueprints = [prices_blp]
@@ -84,3 +87,226 @@ class Caps(MethodView):
             data["valid_from"],
             data["buyer_category"],
         )
+
+
+# --- tills --------------------------------------------------------------------------------------------------
+
+tills_blp = Blueprint("tills", __name__, url_prefix="/api/tills", description="Tills and their sessions")
+blueprints.append(tills_blp)
+
+
+@tills_blp.route("")
+class Tills(MethodView):
+    @roles_required("manager", "cashier")
+    @tills_blp.response(200, schemas.TillSchema(many=True))
+    def get(self):
+        """Every till."""
+        return db.session.scalars(select(Till).order_by(Till.code)).all()
+
+    @roles_required("manager")
+    @idempotent
+    @tills_blp.arguments(schemas.TillInSchema)
+    @tills_blp.response(201, schemas.TillSchema)
+    def post(self, data):
+        """Add a till selling from a shop location (its code starts every receipt number)."""
+        location = db.session.get(Location, data["location_id"])
+        if location is None:
+            raise NotFound(_("Location not found."))
+        return tills.create_till(data["code"], data["name"], location)
+
+
+@tills_blp.route("/<code>/open")
+class OpenTill(MethodView):
+    @roles_required("cashier", "manager")
+    @idempotent
+    @tills_blp.arguments(schemas.OpenTillSchema)
+    @tills_blp.response(201, schemas.TillSessionSchema)
+    def post(self, data, code):
+        """Open a till for the signed-in cashier with a cash float; 409 while it is open."""
+        return tills.open_session(tills.get_till(code), current_user, data["opening_float"])
+
+
+@tills_blp.route("/sessions/<int:session_id>")
+class TillSessionById(MethodView):
+    @roles_required("manager")
+    @tills_blp.response(200, schemas.TillSessionSchema)
+    def get(self, session_id):
+        """One till session; once closed, with the expected, counted and difference per payment method."""
+        return tills.get_session(session_id)
+
+
+@tills_blp.route("/sessions/<int:session_id>/close")
+class CloseTill(MethodView):
+    @roles_required("cashier", "manager")
+    @idempotent
+    @tills_blp.arguments(schemas.CloseTillSchema)
+    @tills_blp.response(200, schemas.TillSessionSchema)
+    def post(self, data, session_id):
+        """Close a till with the money counted per method (a blind count); 409 while the till's screen holds
+        unsent sales (`unsent_sales`) or a return on it waits for a manager."""
+        return tills.close_session(
+            tills.get_session(session_id), current_user, data["counted"], data["unsent_sales"], data["note"]
+        )
+
+
+# --- sales --------------------------------------------------------------------------------------------------
+
+sales_blp = Blueprint("sales", __name__, url_prefix="/api/sales", description="Selling at the till")
+blueprints.append(sales_blp)
+
+
+def _cart(data) -> cart.Cart:
+    buyer = data.get("buyer")
+    return cart.Cart(
+        till=data["till"],
+        member=data.get("member") or None,
+        buyer=cart.WalkIn(**buyer) if buyer else None,
+        lines=[cart.CartLine(ln["packaging_id"], ln["quantity"], ln["empties"]) for ln in data["lines"]],
+    )
+
+
+@sales_blp.route("/scan")
+class Scan(MethodView):
+    @roles_required("cashier", "manager")
+    @sales_blp.arguments(schemas.TillScanQuerySchema, location="query")
+    @sales_blp.response(200, schemas.TillScanSchema)
+    def get(self, args):
+        """What a scanned code is at the till: a member card, a product (with a weight from a scale label), or a
+        receipt; 404 when nothing has it."""
+        return cart.identify(args["code"])
+
+
+@sales_blp.route("/quote")
+class QuoteCart(MethodView):
+    @roles_required("cashier", "manager")
+    @sales_blp.arguments(schemas.CartSchema)
+    @sales_blp.response(200, schemas.QuoteSchema)
+    def post(self, data):
+        """Price a cart without selling: member or general prices, total, where the buyer stands under each cap,
+        and every problem that would refuse the sale, in the cashier's words. Writes nothing."""
+        return cart.quote(_cart(data), current_user)
+
+
+@sales_blp.route("")
+class Sales(MethodView):
+    @roles_required("cashier", "manager")
+    @sales_blp.arguments(schemas.SaleQuerySchema, location="query")
+    @sales_blp.response(200, schemas.SaleSchema(many=True))
+    @sales_blp.paginate()
+    def get(self, args, pagination_parameters):
+        """Sales, newest first: by receipt number, or of one day."""
+        stmt = select(Sale).order_by(Sale.id.desc())
+        if args["receipt"]:
+            stmt = stmt.where(Sale.receipt_number == args["receipt"].strip().upper())
+        if args["day"]:
+            stmt = stmt.where(Sale.sale_date == args["day"])
+        return page_of(stmt, pagination_parameters)
+
+    @roles_required("cashier", "manager")
+    @idempotent
+    @sales_blp.arguments(schemas.SaleInSchema)
+    @sales_blp.response(201, schemas.PostedSaleSchema)
+    def post(self, data):
+        """Sell: one transaction writes the receipt number, cap usage, stock moves, the sale, its payments and
+        subsidy records. Send the cart's UUID as the Idempotency-Key on every try: a retry returns the same sale."""
+        payments = [checkout.PaymentIn(**p) for p in data["payments"]]
+        key = request.headers.get(HEADER, "").strip().strip('"')
+        return checkout.post_sale(_cart(data), payments, key, current_user)
+
+
+@sales_blp.route("/<int:sale_id>")
+class SaleById(MethodView):
+    @roles_required("cashier", "manager")
+    @sales_blp.response(200, schemas.SaleSchema)
+    def get(self, sale_id):
+        """One sale with its lines and payments (refunds included)."""
+        return checkout.get_sale(sale_id)
+
+
+@sales_blp.route("/<int:sale_id>/reprint")
+class Reprint(MethodView):
+    @roles_required("cashier", "manager")
+    @idempotent
+    @sales_blp.response(200, {"type": "string"}, content_type="text/plain")
+    def post(self, sale_id):
+        """The receipt again, 32 columns of text, marked as a copy (and counted)."""
+        sale = receipts.mark_reprint(checkout.get_sale(sale_id))
+        return Response(receipts.receipt_text(sale, copy=True), mimetype="text/plain")
+
+
+# --- returns and the subsidy export -------------------------------------------------------------------------
+
+returns_blp = Blueprint("returns", __name__, url_prefix="/api/returns", description="Returns against a receipt")
+blueprints.append(returns_blp)
+
+
+@returns_blp.route("")
+class Returns(MethodView):
+    @roles_required("cashier", "manager")
+    @returns_blp.response(200, schemas.ReturnSchema(many=True))
+    def get(self):
+        """Returns waiting for a manager."""
+        return returns.pending_returns()
+
+    @roles_required("cashier", "manager")
+    @idempotent
+    @returns_blp.arguments(schemas.ReturnInSchema)
+    @returns_blp.response(201, schemas.ReturnSchema)
+    def post(self, data):
+        """Ask for a return against a receipt (the refund will leave the caller's open till); a manager decides."""
+        lines = [returns.ReturnLineIn(ln["sale_line_id"], ln["quantity"], ln["damaged"]) for ln in data["lines"]]
+        return returns.request_return(
+            checkout.find_sale(data["receipt_number"]),
+            lines,
+            data["reason"],
+            current_user,
+            data["refund_method"],
+            data["refund_reference"],
+        )
+
+
+@returns_blp.route("/<int:return_id>/approve")
+class ApproveReturn(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @returns_blp.response(200, schemas.ReturnSchema)
+    def post(self, return_id):
+        """Approve: stock back (damaged goods to quarantine), empties back out, caps, subsidy records and the
+        refund reversed, in one transaction."""
+        return returns.approve_return(returns.get_return(return_id), current_user)
+
+
+@returns_blp.route("/<int:return_id>/reject")
+class RejectReturn(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @returns_blp.arguments(schemas.RejectSchema)
+    @returns_blp.response(200, schemas.ReturnSchema)
+    def post(self, data, return_id):
+        """Refuse a return, saying why."""
+        return returns.reject_return(returns.get_return(return_id), current_user, data["note"])
+
+
+subsidy_blp = Blueprint("subsidy", __name__, url_prefix="/api/subsidy", description="Subsidy records for re-keying")
+blueprints.append(subsidy_blp)
+
+
+@subsidy_blp.route("/export.csv")
+class SubsidyExport(MethodView):
+    @roles_required("manager")
+    @subsidy_blp.arguments(schemas.SubsidyQuerySchema, location="query")
+    @subsidy_blp.response(200, {"type": "string"}, content_type="text/csv")
+    def get(self, args):
+        """Every sale and return of a subsidised item in a period with NIK, category, quantity and price, as CSV."""
+        item = subsidy.check_period(args["item"], args["start"], args["end"])
+        return _csv(
+            subsidy.export_rows(item, args["start"], args["end"]), subsidy.filename(item, args["start"], args["end"])
+        )
+
+
+def _csv(rows, name: str) -> Response:
+    return Response(
+        stream_with_context(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

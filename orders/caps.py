@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app import audit
-from app.db import db, insert_ignoring_duplicates
+from app.db import db
 from app.errors import DomainError, ValidationFailed
 from app.formatting import format_qty
 from app.terms import term
@@ -44,6 +44,7 @@ class Taken:
 
     usage_id: int
     quantity: Decimal
+    item_id: int | None = None
 
 
 def add_rule(
@@ -111,9 +112,38 @@ def _period_key(period: str, day: date) -> str:
     return day.isoformat() if period == "day" else day.strftime("%Y-%m")
 
 
+@dataclass(frozen=True)
+class CapStatus:
+    """Where a buyer stands under one cap, for the till's warning before the sale."""
+
+    rule: CapRule
+    used: Decimal
+    wanted: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(self.rule.max_quantity - self.used, Decimal(0))
+
+    @property
+    def fits(self) -> bool:
+        return self.used + self.wanted <= self.rule.max_quantity
+
+
+def _key_or_refuse(rule: CapRule, buyer: Buyer) -> str | None:
+    key = buyer.key(rule.scope)
+    if not key and rule.scope != "member":  # a member cap does not bind a walk-in buyer; the others need the key
+        raise ValidationFailed(
+            _("%(name)s: this sale needs the buyer's %(what)s.", name=rule.name, what=term("cap_scope", rule.scope)),
+            fields={rule.scope: [_("Required.")]},
+            code="buyer_required",
+        )
+    return key
+
+
 def take(quantities: dict[int, Decimal], buyer: Buyer, day: date) -> list[Taken]:
-    """Count a sale's quantities (item id → base units) against every cap that applies, or refuse the sale with
-    one sentence the cashier can read out."""
+    """Count a sale's quantities (item id -> base units) against every cap that applies, or refuse the sale with
+    one sentence the cashier can read out. One statement per cap: an upsert whose update only happens while the
+    new total stays within the cap (PostgreSQL re-checks it on the latest row version under the row lock)."""
     taken = []
     for rule in rules_for(list(quantities), buyer, day):
         quantity = quantities[rule.item_id]
@@ -121,32 +151,13 @@ def take(quantities: dict[int, Decimal], buyer: Buyer, day: date) -> list[Taken]
             if quantity > rule.max_quantity:
                 raise _reached(rule, Decimal(0))
             continue
-        key = buyer.key(rule.scope)
+        key = _key_or_refuse(rule, buyer)
         if not key:
-            if rule.scope == "member":
-                continue  # a member cap does not bind a walk-in buyer
-            raise ValidationFailed(
-                _(
-                    "%(name)s: this sale needs the buyer's %(what)s.",
-                    name=rule.name,
-                    what=term("cap_scope", rule.scope),
-                ),
-                fields={rule.scope: [_("Required.")]},
-                code="buyer_required",
-            )
+            continue
         period_key = _period_key(rule.period, day)
-        _ensure_usage_row(rule.id, key, period_key)
-        row = db.session.execute(
-            update(usage_t)
-            .where(
-                usage_t.c.rule_id == rule.id,
-                usage_t.c.buyer_key == key,
-                usage_t.c.period_key == period_key,
-                usage_t.c.used + quantity <= rule.max_quantity,
-            )
-            .values(used=usage_t.c.used + quantity)
-            .returning(usage_t.c.id)
-        ).first()
+        row = None
+        if quantity <= rule.max_quantity:
+            row = db.session.execute(_raise_usage(rule, key, period_key, quantity)).first()
         if row is None:
             used = db.session.scalar(
                 select(usage_t.c.used).where(
@@ -154,8 +165,44 @@ def take(quantities: dict[int, Decimal], buyer: Buyer, day: date) -> list[Taken]
                 )
             )
             raise _reached(rule, Decimal(used or 0))
-        taken.append(Taken(row.id, quantity))
+        taken.append(Taken(row.id, quantity, rule.item_id))
     return taken
+
+
+def _raise_usage(rule: CapRule, key: str, period_key: str, quantity: Decimal):
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(usage_t).values(rule_id=rule.id, buyer_key=key, period_key=period_key, used=quantity)
+    return stmt.on_conflict_do_update(
+        index_elements=[usage_t.c.rule_id, usage_t.c.buyer_key, usage_t.c.period_key],
+        set_={"used": usage_t.c.used + stmt.excluded.used},
+        where=usage_t.c.used + stmt.excluded.used <= rule.max_quantity,
+    ).returning(usage_t.c.id)
+
+
+def preview(quantities: dict[int, Decimal], buyer: Buyer, day: date) -> list[CapStatus]:
+    """What `take` would find, without taking anything: the till warns while the cart is being filled."""
+    statuses = []
+    for rule in rules_for(list(quantities), buyer, day):
+        used = Decimal(0)
+        if rule.period != "transaction":
+            key = buyer.key(rule.scope)
+            if not key:
+                continue  # checkout asks for the missing NIK or KK in its own words
+            used = Decimal(
+                db.session.scalar(
+                    select(usage_t.c.used).where(
+                        usage_t.c.rule_id == rule.id,
+                        usage_t.c.buyer_key == key,
+                        usage_t.c.period_key == _period_key(rule.period, day),
+                    )
+                )
+                or 0
+            )
+        statuses.append(CapStatus(rule, used, quantities[rule.item_id]))
+    return statuses
 
 
 def give_back(taken: list[Taken]) -> None:
@@ -167,9 +214,8 @@ def give_back(taken: list[Taken]) -> None:
         db.session.execute(update(usage_t).where(usage_t.c.id == usage_id).values(used=usage_t.c.used - quantity))
 
 
-def _ensure_usage_row(rule_id: int, key: str, period_key: str) -> None:
-    stmt = insert_ignoring_duplicates(usage_t, db.session.get_bind().dialect.name)
-    db.session.execute(stmt.values(rule_id=rule_id, buyer_key=key, period_key=period_key, used=0))
+def cap_message(status: CapStatus) -> str:
+    return str(_reached(status.rule, status.used))
 
 
 def _reached(rule: CapRule, used: Decimal) -> CapReached:

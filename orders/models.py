@@ -1,13 +1,16 @@
-"""Selling at the shop: prices per sale packaging and the legal ceilings (HET) they must stay under."""
+"""Selling at the shop: prices and legal ceilings (HET), purchase caps, tills and their sessions, sales with their
+lines and payments, subsidy records and returns."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Money, Qty, TimestampMixin, db
-from inventory.models import Item, Packaging
+from app.db import Money, Qty, TimestampMixin, UTCDateTime, db, utcnow
+from app.models import User
+from inventory.models import Item, Location, Packaging
+from members.models import Member
 
 PRICE_LISTS = ("member", "general")
 
@@ -97,3 +100,243 @@ class CapUsage(db.Model):
     buyer_key: Mapped[str] = mapped_column(String(40))  # member number, NIK or KK, by the rule's scope
     period_key: Mapped[str] = mapped_column(String(10))  # 2026-11-29 or 2026-11
     used: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+
+
+PAYMENT_METHODS = ("cash", "qris")
+
+
+class Till(TimestampMixin, db.Model):
+    """A checkout counter: its code starts every receipt number it prints, from its own sequence."""
+
+    __tablename__ = "till"
+    __table_args__ = (CheckConstraint("receipt_seq >= 0", name="receipt_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(10), unique=True)  # "K1": receipts K1-000001, K1-000002, ...
+    name: Mapped[str] = mapped_column(String(60))
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))  # the shop it sells from (and its shelves)
+    receipt_seq: Mapped[int] = mapped_column(default=0)  # the last receipt number used
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    location: Mapped[Location] = relationship()
+
+
+class TillSession(db.Model):
+    """One cashier's shift at a till: opened with a cash float, closed with the counted money."""
+
+    __tablename__ = "till_session"
+    __table_args__ = (
+        # At most one open session per till.
+        Index(
+            "uq_till_session_open",
+            "till_id",
+            unique=True,
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
+        CheckConstraint("opening_float >= 0", name="opening_float"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    till_id: Mapped[int] = mapped_column(ForeignKey("till.id"), index=True)
+    cashier_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    opening_float: Mapped[int] = mapped_column(Money)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    till: Mapped[Till] = relationship()
+    cashier: Mapped[User] = relationship(foreign_keys=[cashier_id])
+    counts: Mapped[list["TillCount"]] = relationship(order_by="TillCount.method")
+
+
+class TillCount(db.Model):
+    """At closing: what the till should hold in one payment method, what was counted, and the difference."""
+
+    __tablename__ = "till_count"
+    __table_args__ = (
+        UniqueConstraint("session_id", "method"),
+        CheckConstraint("method IN ('cash','qris')", name="method"),
+        CheckConstraint("difference = counted - expected", name="difference"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("till_session.id"))
+    method: Mapped[str] = mapped_column(String(10))
+    expected: Mapped[int] = mapped_column(Money)
+    counted: Mapped[int] = mapped_column(Money)
+    difference: Mapped[int] = mapped_column(Money)  # negative: short; positive: over
+
+
+class Sale(db.Model):
+    """A posted sale: written once, in one transaction with its lines, payments, stock moves and cap usage."""
+
+    __tablename__ = "sale"
+    __table_args__ = (
+        CheckConstraint("price_list IN ('member','general')", name="price_list"),
+        CheckConstraint("total > 0", name="total"),
+        CheckConstraint("change >= 0", name="change"),
+        CheckConstraint("buyer_nik IS NULL OR length(buyer_nik) = 16", name="buyer_nik"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_key: Mapped[str] = mapped_column(String(255), unique=True)  # the cart's UUID (its Idempotency-Key)
+    receipt_number: Mapped[str] = mapped_column(String(20), unique=True)
+    till_id: Mapped[int] = mapped_column(ForeignKey("till.id"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("till_session.id"), index=True)
+    cashier_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    sold_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sale_date: Mapped[date] = mapped_column(index=True)  # the cooperative's local date: caps and reports count by it
+    price_list: Mapped[str] = mapped_column(String(10))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
+    buyer_name: Mapped[str] = mapped_column(String(120), default="")
+    buyer_nik: Mapped[str | None] = mapped_column(String(16))
+    buyer_kk: Mapped[str | None] = mapped_column(String(16))
+    buyer_category: Mapped[str | None] = mapped_column(String(20))
+    total: Mapped[int] = mapped_column(Money)
+    change: Mapped[int] = mapped_column(Money, default=0)
+    caps_taken: Mapped[list] = mapped_column(JSON, default=list)  # [[usage id, item id, quantity]] to give back
+    copies_printed: Mapped[int] = mapped_column(default=0)
+
+    till: Mapped[Till] = relationship()
+    member: Mapped[Member | None] = relationship()
+    cashier: Mapped[User] = relationship()
+    lines: Mapped[list["SaleLine"]] = relationship(order_by="SaleLine.line_no", back_populates="sale")
+    payments: Mapped[list["Payment"]] = relationship(order_by="Payment.id", back_populates="sale")  # refunds too
+
+
+class SaleLine(db.Model):
+    """What was sold: goods (moving stock), or the price of a cylinder a buyer took without an empty to swap."""
+
+    __tablename__ = "sale_line"
+    __table_args__ = (
+        UniqueConstraint("sale_id", "line_no"),
+        CheckConstraint("kind IN ('goods','cylinder')", name="kind"),
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("returned_quantity >= 0 AND returned_quantity <= quantity", name="returned_quantity"),
+        CheckConstraint("empties_in >= 0 AND empties_in <= quantity", name="empties_in"),
+        CheckConstraint("amount >= 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), index=True)
+    line_no: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(10), default="goods")
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    packaging_id: Mapped[int] = mapped_column(ForeignKey("packaging.id"))
+    quantity: Mapped[Decimal] = mapped_column(Qty())  # in the sale packaging (kg for loose rice)
+    base_quantity: Mapped[Decimal] = mapped_column(Qty())  # in the item's base unit
+    unit_price: Mapped[int] = mapped_column(Money)  # per sale packaging, from the price list
+    amount: Mapped[int] = mapped_column(Money)  # unit price x quantity, to the rupiah
+    empties_in: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))  # empty cylinders taken in exchange
+    returned_quantity: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    from_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
+
+    sale: Mapped[Sale] = relationship(back_populates="lines")
+    item: Mapped[Item] = relationship()
+    packaging: Mapped[Packaging] = relationship()
+
+
+class Payment(db.Model):
+    """Money in (a sale) or out (a return's refund, negative) in one method, counted in a till session."""
+
+    __tablename__ = "payment"
+    __table_args__ = (
+        CheckConstraint("method IN ('cash','qris')", name="method"),
+        CheckConstraint("amount <> 0", name="amount"),
+        CheckConstraint("method <> 'qris' OR length(reference) > 0", name="qris_reference"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), index=True)
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("sale_return.id"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("till_session.id"), index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[int] = mapped_column(Money)  # what this method pays of the total (cash: less the change)
+    tendered: Mapped[int | None] = mapped_column(Money)  # cash handed over
+    reference: Mapped[str] = mapped_column(String(64), default="")  # the QRIS transaction reference
+
+    sale: Mapped[Sale] = relationship(back_populates="payments")
+
+
+class SubsidyRecord(db.Model):
+    """Who took how much of a subsidised item (LPG 3 kg, SPHP rice), for re-keying into Pertamina's and Bulog's
+    systems; a return writes a negative record."""
+
+    __tablename__ = "subsidy_record"
+    __table_args__ = (
+        CheckConstraint("length(nik) = 16", name="nik"),
+        CheckConstraint("quantity <> 0", name="quantity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), index=True)
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("sale_return.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    sale_date: Mapped[date] = mapped_column(index=True)
+    nik: Mapped[str] = mapped_column(String(16))
+    kk_number: Mapped[str | None] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(20))
+    buyer_name: Mapped[str] = mapped_column(String(120), default="")
+    is_member: Mapped[bool]
+    quantity: Mapped[Decimal] = mapped_column(Qty())  # base units; negative for a return
+    unit_price: Mapped[int] = mapped_column(Money)  # per base unit
+
+    sale: Mapped[Sale] = relationship()
+    item: Mapped[Item] = relationship()
+
+
+RETURN_STATUSES = ("requested", "approved", "rejected")
+
+
+class SaleReturn(db.Model):
+    """Goods brought back against a receipt: asked for at the till, approved by a manager, then reversed."""
+
+    __tablename__ = "sale_return"
+    __table_args__ = (
+        CheckConstraint("status IN ('requested','approved','rejected')", name="status"),
+        CheckConstraint("refund_method IN ('cash','qris')", name="refund_method"),
+        CheckConstraint("amount > 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("till_session.id"), index=True)  # the refund leaves this till
+    status: Mapped[str] = mapped_column(String(10), default="requested")
+    reason: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[int] = mapped_column(Money)
+    refund_method: Mapped[str] = mapped_column(String(10), default="cash")
+    refund_reference: Mapped[str] = mapped_column(String(64), default="")
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str] = mapped_column(String(200), default="")
+
+    sale: Mapped[Sale] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    lines: Mapped[list["ReturnLine"]] = relationship(order_by="ReturnLine.id", back_populates="sale_return")
+
+
+class ReturnLine(db.Model):
+    """How much of one sale line comes back (and how many of the empties taken for it go back to the buyer)."""
+
+    __tablename__ = "return_line"
+    __table_args__ = (
+        UniqueConstraint("return_id", "sale_line_id"),
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("empties_out >= 0", name="empties_out"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("sale_return.id"), index=True)
+    sale_line_id: Mapped[int] = mapped_column(ForeignKey("sale_line.id"))
+    quantity: Mapped[Decimal] = mapped_column(Qty())  # in the sale packaging
+    empties_out: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    amount: Mapped[int] = mapped_column(Money)
+    damaged: Mapped[bool] = mapped_column(default=False)  # goes to quarantine, not back on the shelf
+
+    sale_return: Mapped[SaleReturn] = relationship(back_populates="lines")
+    sale_line: Mapped[SaleLine] = relationship()

@@ -46,7 +46,12 @@ def price_on(packaging: Packaging, price_list: str, day: date) -> Price | None:
 
 def _refuse_above_ceiling(packaging: Packaging, amount: int, day: date, when: str) -> None:
     ceiling = ceiling_on(packaging.item, day)
-    if ceiling is None:
+    refuse_above_ceiling(packaging, amount, ceiling.amount_per_unit if ceiling else None, day, when)
+
+
+def refuse_above_ceiling(packaging: Packaging, amount: int, ceiling_per_unit: int | None, day: date, when: str):
+    """Refuse a price above the ceiling (per base unit) in force on a day, or a regulated item with none set."""
+    if ceiling_per_unit is None:
         if packaging.item.is_price_regulated:
             raise DomainError(
                 _(
@@ -58,7 +63,7 @@ def _refuse_above_ceiling(packaging: Packaging, amount: int, day: date, when: st
                 code="ceiling_missing",
             )
         return
-    limit = int(ceiling.amount_per_unit * packaging.factor)
+    limit = int(ceiling_per_unit * packaging.factor)
     if amount > limit:
         raise AboveCeiling(
             _(
@@ -67,7 +72,7 @@ def _refuse_above_ceiling(packaging: Packaging, amount: int, day: date, when: st
                 price=format_rupiah(amount),
                 packaging=packaging.name,
                 limit=format_rupiah(limit),
-                per_unit=format_rupiah(ceiling.amount_per_unit),
+                per_unit=format_rupiah(ceiling_per_unit),
                 unit=term("unit", packaging.item.base_unit),
                 date=day.strftime("%d-%m-%Y"),
                 when=when,

@@ -1,8 +1,9 @@
-"""What enters and leaves the prices and ceilings API."""
+"""What enters and leaves the shop's API: prices and ceilings, caps, tills, sales, returns."""
 
 from marshmallow import Schema, fields, validate
 
-from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PRICE_LISTS
+from orders import receipts
+from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PAYMENT_METHODS, PRICE_LISTS
 
 
 class PriceInSchema(Schema):
@@ -65,3 +66,261 @@ class CapRuleSchema(Schema):
     max_quantity = fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0, min_inclusive=False))
     valid_from = fields.Date(required=True)
     is_active = fields.Bool(dump_only=True)
+
+
+# --- the till -----------------------------------------------------------------------------------------------
+
+
+class TillInSchema(Schema):
+    code = fields.Str(required=True, validate=validate.Length(1, 10))
+    name = fields.Str(load_default="", validate=validate.Length(max=60))
+    location_id = fields.Int(required=True)
+
+
+class TillSchema(Schema):
+    id = fields.Int()
+    code = fields.Str()
+    name = fields.Str()
+    location_id = fields.Int()
+    is_active = fields.Bool()
+    receipt_seq = fields.Int()
+
+
+class OpenTillSchema(Schema):
+    opening_float = fields.Int(required=True, validate=validate.Range(min=0))
+
+
+class TillCountSchema(Schema):
+    method = fields.Str()
+    expected = fields.Int()
+    counted = fields.Int()
+    difference = fields.Int()
+
+
+class TillSessionSchema(Schema):
+    id = fields.Int()
+    till = fields.Str(attribute="till.code")
+    cashier = fields.Str(attribute="cashier.full_name")
+    opened_at = fields.DateTime()
+    opening_float = fields.Int()
+    closed_at = fields.DateTime(allow_none=True)
+    note = fields.Str()
+    counts = fields.List(fields.Nested(TillCountSchema))
+
+
+class CountedSchema(Schema):
+    cash = fields.Int(required=True, validate=validate.Range(min=0))
+    qris = fields.Int(required=True, validate=validate.Range(min=0))
+
+
+class CloseTillSchema(Schema):
+    counted = fields.Nested(CountedSchema, required=True)
+    unsent_sales = fields.Int(
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "Sales the till's screen still holds in its outbox (not yet acknowledged)."},
+    )
+    note = fields.Str(load_default="", validate=validate.Length(max=500))
+
+
+class BuyerInSchema(Schema):
+    nik = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=16))
+    kk_number = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=16))
+    category = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(BUYER_CATEGORIES))
+    name = fields.Str(load_default="", validate=validate.Length(max=120))
+
+
+class CartLineInSchema(Schema):
+    packaging_id = fields.Int(required=True)
+    quantity = fields.Decimal(
+        as_string=True, required=True, places=3, validate=validate.Range(min=0, min_inclusive=False)
+    )
+    empties = fields.Decimal(
+        as_string=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0),
+        metadata={"description": "Empty cylinders handed in (refills); omitted: one per full cylinder."},
+    )
+
+
+class CartSchema(Schema):
+    till = fields.Str(required=True, validate=validate.Length(1, 10))
+    member = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    buyer = fields.Nested(BuyerInSchema, load_default=None, allow_none=True)
+    lines = fields.List(fields.Nested(CartLineInSchema), required=True, validate=validate.Length(1, 100))
+
+
+class PaymentInSchema(Schema):
+    method = fields.Str(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    amount = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    tendered = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    reference = fields.Str(load_default="", validate=validate.Length(max=64))
+
+
+class SaleInSchema(CartSchema):
+    payments = fields.List(fields.Nested(PaymentInSchema), required=True, validate=validate.Length(1, 5))
+
+
+class MemberBriefSchema(Schema):
+    member_number = fields.Str()
+    full_name = fields.Str()
+    category = fields.Str()
+    status = fields.Str()
+    can_buy_as_member = fields.Bool()
+
+
+class PricedLineSchema(Schema):
+    line_no = fields.Int()
+    kind = fields.Str()
+    packaging_id = fields.Int(attribute="packaging.id")
+    packaging = fields.Str(attribute="packaging.name")
+    sku = fields.Str(attribute="item.sku")
+    name = fields.Str(attribute="item.name_id")
+    unit = fields.Str(attribute="item.base_unit")
+    quantity = fields.Decimal(as_string=True)
+    unit_price = fields.Int(allow_none=True)
+    amount = fields.Int()
+    empties_in = fields.Decimal(as_string=True)
+    returnable = fields.Function(lambda line: line.item.empty_item_id is not None)
+    problem = fields.Str(allow_none=True)
+
+
+class CapStatusSchema(Schema):
+    name = fields.Str(attribute="rule.name")
+    item_id = fields.Int(attribute="rule.item_id")
+    max = fields.Decimal(as_string=True, attribute="rule.max_quantity")
+    used = fields.Decimal(as_string=True)
+    wanted = fields.Decimal(as_string=True)
+    remaining = fields.Decimal(as_string=True)
+    fits = fields.Bool()
+    message = fields.Str()
+
+
+class QuoteSchema(Schema):
+    price_list = fields.Str(attribute="priced.price_list")
+    member = fields.Nested(MemberBriefSchema, attribute="priced.member", allow_none=True)
+    needs_nik = fields.Bool(attribute="priced.needs_nik")
+    lines = fields.List(fields.Nested(PricedLineSchema), attribute="priced.lines")
+    total = fields.Int(attribute="priced.total")
+    caps = fields.List(fields.Nested(CapStatusSchema))
+    problems = fields.List(fields.Str())
+
+
+class SaleLineSchema(Schema):
+    id = fields.Int()
+    line_no = fields.Int()
+    kind = fields.Str()
+    sku = fields.Str(attribute="item.sku")
+    name = fields.Str(attribute="item.name_id")
+    packaging_id = fields.Int()
+    packaging = fields.Str(attribute="packaging.name")
+    quantity = fields.Decimal(as_string=True)
+    unit_price = fields.Int()
+    amount = fields.Int()
+    empties_in = fields.Decimal(as_string=True)
+    returned_quantity = fields.Decimal(as_string=True)
+
+
+class PaymentSchema(Schema):
+    method = fields.Str()
+    amount = fields.Int()
+    tendered = fields.Int(allow_none=True)
+    reference = fields.Str()
+    return_id = fields.Int(allow_none=True)
+
+
+class SaleSchema(Schema):
+    id = fields.Int()
+    receipt_number = fields.Str()
+    till = fields.Method("till_code")
+    sold_at = fields.DateTime()
+    sale_date = fields.Date()
+    price_list = fields.Str()
+    member = fields.Nested(MemberBriefSchema, allow_none=True)
+    buyer_name = fields.Str()
+    buyer_nik = fields.Str(allow_none=True)
+    buyer_category = fields.Str(allow_none=True)
+    total = fields.Int()
+    change = fields.Int()
+    lines = fields.List(fields.Nested(SaleLineSchema))
+    payments = fields.List(fields.Nested(PaymentSchema))
+
+    def till_code(self, sale) -> str:
+        return sale.receipt_number.rsplit("-", 1)[0]
+
+
+class PostedSaleSchema(SaleSchema):
+    """The answer to a sale: with the original receipt to print (any later print is marked as a copy)."""
+
+    receipt_text = fields.Function(lambda sale: receipts.receipt_text(sale))
+
+
+class SaleQuerySchema(Schema):
+    receipt = fields.Str(load_default=None)
+    day = fields.Date(load_default=None)
+
+
+class TillScanQuerySchema(Schema):
+    code = fields.Str(required=True, validate=validate.Length(1, 200))
+
+
+class TillScanSchema(Schema):
+    kind = fields.Str(metadata={"description": "member, item or receipt"})
+    member = fields.Nested(MemberBriefSchema, allow_none=True)
+    packaging_id = fields.Int(allow_none=True)
+    name = fields.Str(allow_none=True)
+    packaging = fields.Str(allow_none=True)
+    unit = fields.Str(allow_none=True)
+    by_weight = fields.Bool()
+    quantity = fields.Decimal(as_string=True, allow_none=True)
+    receipt_number = fields.Str(allow_none=True)
+    sale_id = fields.Int(allow_none=True)
+
+
+class ReturnLineInSchema(Schema):
+    sale_line_id = fields.Int(required=True)
+    quantity = fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0))
+    damaged = fields.Bool(load_default=False)
+
+
+class ReturnInSchema(Schema):
+    receipt_number = fields.Str(required=True, validate=validate.Length(1, 20))
+    reason = fields.Str(required=True, validate=validate.Length(1, 200))
+    refund_method = fields.Str(load_default="cash", validate=validate.OneOf(PAYMENT_METHODS))
+    refund_reference = fields.Str(load_default="", validate=validate.Length(max=64))
+    lines = fields.List(fields.Nested(ReturnLineInSchema), required=True, validate=validate.Length(1, 100))
+
+
+class ReturnLineSchema(Schema):
+    sale_line_id = fields.Int()
+    name = fields.Str(attribute="sale_line.item.name_id")
+    quantity = fields.Decimal(as_string=True)
+    empties_out = fields.Decimal(as_string=True)
+    amount = fields.Int()
+    damaged = fields.Bool()
+
+
+class ReturnSchema(Schema):
+    id = fields.Int()
+    receipt_number = fields.Str(attribute="sale.receipt_number")
+    status = fields.Str()
+    reason = fields.Str()
+    amount = fields.Int()
+    refund_method = fields.Str()
+    refund_reference = fields.Str()
+    requested_by = fields.Str(attribute="requested_by.full_name")
+    requested_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    decision_note = fields.Str()
+    lines = fields.List(fields.Nested(ReturnLineSchema))
+
+
+class RejectSchema(Schema):
+    note = fields.Str(required=True, validate=validate.Length(1, 200))
+
+
+class SubsidyQuerySchema(Schema):
+    item = fields.Str(required=True, metadata={"description": "The subsidised item's SKU: LPG3 or SPHP5."})
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)

@@ -115,6 +115,7 @@ def test_every_string_in_the_code_is_in_the_catalog(catalog, extracted):
 def test_terms_name_every_code_in_both_languages(app):
     from app import models, terms
     from inventory import models as inventory_models
+    from orders import models as orders_models
 
     codes = {
         "role": models.ROLES,
@@ -122,6 +123,9 @@ def test_terms_name_every_code_in_both_languages(app):
         "move_reason": inventory_models.MOVE_REASONS,
         "unit": inventory_models.BASE_UNITS,
         "location_kind": inventory_models.LOCATION_KINDS,
+        "payment_method": orders_models.PAYMENT_METHODS,
+        "price_list": orders_models.PRICE_LISTS,
+        "return_status": orders_models.RETURN_STATUSES,
     }
     for kind, expected in codes.items():
         assert set(terms.TERMS[kind]) == set(expected), kind

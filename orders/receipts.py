@@ -1,0 +1,92 @@
+"""Receipts for 58 mm thermal paper: 32 characters a line, in Indonesian (the buyer's language, whatever the
+cashier's screen shows). The receipt number is printed as Code128 on the HTML receipt so a return can scan it."""
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from app.db import db
+from app.formatting import format_qty, format_rupiah
+from app.terms import term
+from inventory.labels import render_barcode
+from orders.cart import local_time
+from orders.models import Sale
+
+WIDTH = 32
+
+
+def _pair(left: str, right: str) -> str:
+    space = WIDTH - len(right)
+    return left[: max(space - 1, 0)].ljust(space) + right
+
+
+def _center(text: str) -> str:
+    return text[:WIDTH].center(WIDTH).rstrip()
+
+
+def _money(amount: int) -> str:
+    return format_rupiah(amount).removeprefix("Rp")
+
+
+def masked_nik(nik: str) -> str:
+    """A receipt leaves the shop: show only enough of the NIK for the buyer to recognise it."""
+    return nik[:4] + "*" * 8 + nik[-4:]
+
+
+def receipt_text(sale: Sale, copy: bool = False) -> str:
+    """The receipt as plain text, 32 columns; a reprint says it is a copy."""
+    with force_locale("id"):
+        return "\n".join(_lines(sale, copy)) + "\n"
+
+
+def _lines(sale: Sale, copy: bool) -> list[str]:
+    rule = "-" * WIDTH
+    lines = [_center(current_app.config["COOPERATIVE_NAME"])]
+    lines.append(_center(_("*** COPY ***") if copy else _("SALES RECEIPT")))
+    lines.append(_pair(sale.receipt_number, local_time(sale.sold_at).strftime("%d-%m-%Y %H:%M")))
+    lines.append(_("Cashier: %(name)s", name=sale.cashier.full_name)[:WIDTH])
+    if sale.member is not None:
+        lines.append(_("Member: %(number)s", number=sale.member.member_number)[:WIDTH])
+        lines.append(f"  {sale.member.full_name}"[:WIDTH])
+    elif sale.buyer_name:
+        lines.append(_("Buyer: %(name)s", name=sale.buyer_name)[:WIDTH])
+    lines.append(rule)
+    for line in sale.lines:
+        name = line.item.name_id if line.kind == "goods" else _("Cylinder: %(item)s", item=line.item.name_id)
+        lines.append(name[:WIDTH])
+        unit = line.packaging.name if line.packaging.factor != 1 else term("unit", line.item.base_unit)
+        quantity = f"  {format_qty(line.quantity)} {unit} x {_money(line.unit_price)}"
+        lines.append(_pair(quantity, _money(line.amount)))
+        if line.empties_in:
+            lines.append(_("  Empty cylinders in: %(n)s", n=format_qty(line.empties_in))[:WIDTH])
+    lines.append(rule)
+    lines.append(_pair(_("TOTAL"), format_rupiah(sale.total)))
+    for payment in sale.payments:
+        if payment.return_id is not None:
+            continue
+        if payment.method == "cash":
+            lines.append(_pair(_("Cash"), format_rupiah(payment.tendered or payment.amount)))
+        else:
+            lines.append(_pair("QRIS", format_rupiah(payment.amount)))
+            lines.append(f"  Ref {payment.reference}"[:WIDTH])
+    if sale.change:
+        lines.append(_pair(_("Change given"), format_rupiah(sale.change)))
+    lines.append(rule)
+    lines.append(_("Member price") if sale.price_list == "member" else _("General price"))
+    if sale.buyer_nik:
+        category = term("member_category", sale.buyer_category) if sale.buyer_category else ""
+        lines.append(f"NIK {masked_nik(sale.buyer_nik)} {category}"[:WIDTH].rstrip())
+    lines.append(_center(_("Thank you. Keep this receipt")))
+    lines.append(_center(_("for returns.")))
+    return lines
+
+
+def receipt_barcode_svg(sale: Sale) -> bytes:
+    return render_barcode("code128", sale.receipt_number, "svg")
+
+
+def mark_reprint(sale: Sale) -> Sale:
+    """Count a reprint; every receipt printed after the first one says it is a copy."""
+    sale.copies_printed += 1
+    db.session.flush()
+    return sale

@@ -1,0 +1,205 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event, func, select
+
+from app.db import db
+from app.errors import ValidationFailed
+from inventory import ledger
+from inventory.ledger import InsufficientStock
+from inventory.models import StockMove
+from orders import cart, checkout, pricing
+from orders.caps import CapReached
+from orders.cart import SaleRefused, WalkIn
+from orders.checkout import PaymentIn
+from orders.models import CapUsage, Payment, Sale, SubsidyRecord
+
+from .conftest import LPG3, RICE_KG, SPHP, SUGAR
+
+SITI = "KKMP-000001"  # household; Ahmad (KKMP-000002) shares her family card
+YUSUF = "KKMP-000005"  # suspended
+WALK_IN = WalkIn(nik="6471014101900001", kk_number="6471010101090001", category="household", name="Bu Ani")
+
+
+def test_a_member_sale_posts_everything_in_one_go(shop):
+    sale = shop.sell((SPHP, 2, None), (SUGAR, 1, None), (LPG3, 1, None), member=SITI)
+
+    assert sale.receipt_number == "K1-000001"
+    assert sale.price_list == "member"
+    assert [(ln.kind, ln.unit_price, ln.amount) for ln in sale.lines] == [
+        ("goods", 62500, 125000),
+        ("goods", 17000, 17000),
+        ("goods", 18000, 18000),
+    ]
+    assert sale.total == 160000
+    assert [(p.method, p.amount, p.tendered) for p in sale.payments] == [("cash", 160000, 1_000_000)]
+    assert sale.change == 840000
+    assert (sale.buyer_nik, sale.buyer_kk, sale.buyer_category) == ("6499995508780001", "6499990101250001", "household")
+    # Stock left the shop's shelves (the SPHP lot that expires first), and the empty came in for the full one.
+    assert shop.on_hand("SPHP5", "TKO-R1") == 8
+    assert shop.on_hand("GULA1", "TKO-R2") == 11
+    assert shop.on_hand("LPG3", "TKO-LPG") == 14
+    assert shop.on_hand("LPG3-KSG", "TKO-LPG") == 1
+    moves = db.session.scalars(select(StockMove).where(StockMove.reference == "K1-000001").order_by(StockMove.id))
+    assert [(m.item.sku, m.from_location.code, m.to_location.code, m.quantity, m.reason) for m in moves] == [
+        ("SPHP5", "TKO-R1", "V-PELANGGAN", 2, "sale"),
+        ("GULA1", "TKO-R2", "V-PELANGGAN", 1, "sale"),
+        ("LPG3", "TKO-LPG", "V-PELANGGAN", 1, "sale"),
+        ("LPG3-KSG", "V-PELANGGAN", "TKO-LPG", 1, "exchange"),
+    ]
+    # Caps counted and subsidy records written with the member's NIK.
+    assert sorted(db.session.scalars(select(CapUsage.used))) == [1, 2]
+    records = db.session.scalars(select(SubsidyRecord).order_by(SubsidyRecord.id)).all()
+    assert [(r.item.sku, r.nik, r.category, r.quantity, r.unit_price, r.is_member) for r in records] == [
+        ("SPHP5", "6499995508780001", "household", 2, 62500, True),
+        ("LPG3", "6499995508780001", "household", 1, 18000, True),
+    ]
+    assert ledger.verify() == []
+
+
+def test_walk_in_buyers_pay_general_prices_and_suspended_members_too(shop):
+    walk_in = shop.sell((SUGAR, 2, None))
+    assert (walk_in.price_list, walk_in.total, walk_in.member_id) == ("general", 36000, None)
+    suspended = shop.sell((SUGAR, 1, None), member=YUSUF)
+    assert (suspended.price_list, suspended.total) == ("general", 18000)
+    assert suspended.member.member_number == YUSUF  # still recorded as his purchase
+    member = shop.sell((SUGAR, 1, None), member="kkmp-000006")  # scanned in lower case
+    assert (member.price_list, member.total) == ("member", 17000)
+
+
+def test_a_buyer_without_an_empty_pays_for_the_cylinder_too(shop):
+    sale = shop.sell((LPG3, 2, 1), buyer=WALK_IN)
+    assert [(ln.kind, ln.item.sku, ln.quantity, ln.unit_price, ln.amount) for ln in sale.lines] == [
+        ("goods", "LPG3", 2, 19000, 38000),
+        ("cylinder", "LPG3-KSG", 1, 160000, 160000),
+    ]
+    assert sale.total == 198000
+    assert shop.on_hand("LPG3", "TKO-LPG") == 13
+    assert shop.on_hand("LPG3-KSG", "TKO-LPG") == 1  # one empty came in; the other cylinder left with the buyer
+
+
+def test_loose_rice_is_sold_by_weight_to_the_rupiah(shop):
+    sale = shop.sell((RICE_KG, "2.5", None))
+    assert (sale.lines[0].quantity, sale.lines[0].amount) == (Decimal("2.5"), 35000)
+    weighed = shop.sell((RICE_KG, "0.333", None), member=SITI)  # 13500 x 0.333 = 4495.5 -> 4496
+    assert weighed.total == 4496
+    assert shop.on_hand("BRS-MED", "TKO-R2") == Decimal("47.167")
+    with pytest.raises(SaleRefused) as refused:
+        shop.sell((SUGAR, "1.5", None))
+    assert refused.value.message == "Gula pasir 1 kg dijual per Bungkus 1 kg utuh."
+
+
+def test_the_cap_refuses_in_one_sentence_and_writes_nothing(shop):
+    shop.sell((SPHP, 1, None), member=SITI)
+    sales_before = db.session.scalar(select(func.count(Sale.id)))
+    with pytest.raises(CapReached) as refused, db.session.begin_nested():
+        shop.sell((SPHP, 2, None), member=SITI)
+    assert refused.value.message == "Batas SPHP 2 pak per hari; hari ini sudah 1."
+    assert db.session.scalar(select(func.count(Sale.id))) == sales_before
+    assert shop.on_hand("SPHP5", "TKO-R1") == 9
+    shop.sell((SPHP, 1, None), member=SITI)  # the second pack of the day is still hers
+
+
+def test_a_subsidised_sale_needs_nik_and_category(shop):
+    with pytest.raises(SaleRefused) as refused:
+        shop.sell((LPG3, 1, None))
+    assert "NIK" in refused.value.message and "LPG 3 kg" in refused.value.message
+    with pytest.raises(ValidationFailed) as bad:
+        shop.sell((LPG3, 1, None), buyer=WalkIn(nik="1234", category="household"))
+    assert "nik" in bad.value.fields
+    sale = shop.sell((LPG3, 1, None), buyer=WALK_IN)
+    record = db.session.scalar(select(SubsidyRecord).where(SubsidyRecord.sale_id == sale.id))
+    assert (record.nik, record.kk_number, record.category, record.buyer_name, record.is_member) == (
+        WALK_IN.nik,
+        WALK_IN.kk_number,
+        "household",
+        "Bu Ani",
+        False,
+    )
+
+
+def test_a_lowered_ceiling_refuses_the_sale(shop):
+    pricing.set_ceiling(shop.items["GULA1"], 17500, date(2026, 1, 1))  # sugar gets a ceiling under its price
+    with pytest.raises(SaleRefused) as refused:
+        shop.sell((SUGAR, 1, None))
+    assert "HET" in refused.value.message and "Rp18.000" in refused.value.message
+    assert shop.sell((SUGAR, 1, None), member=SITI).total == 17000  # the member price is under it
+
+
+def test_payments_cash_qris_and_split(shop):
+    qris = shop.sell((SUGAR, 1, None), pay=[PaymentIn("qris", amount=18000, reference="QR-1")])
+    assert [(p.method, p.amount, p.reference) for p in qris.payments] == [("qris", 18000, "QR-1")]
+    split = shop.sell(
+        (SUGAR, 3, None), pay=[PaymentIn("qris", amount=20000, reference="QR-2"), PaymentIn("cash", tendered=50000)]
+    )
+    assert [(p.method, p.amount, p.tendered) for p in split.payments] == [("qris", 20000, None), ("cash", 34000, 50000)]
+    assert split.change == 16000
+    for payments, field in [
+        ([PaymentIn("cash", tendered=10000)], "tendered"),
+        ([PaymentIn("qris", amount=18000)], "qris_reference"),
+        ([PaymentIn("qris", amount=20000, reference="X")], "qris_amount"),
+        ([PaymentIn("qris", amount=8000, reference="X")], "tendered"),
+        ([PaymentIn("cheque", amount=18000)], "payments"),
+        ([], "payments"),
+    ]:
+        with pytest.raises(ValidationFailed) as refused:
+            shop.sell((SUGAR, 1, None), pay=payments)
+        assert field in refused.value.fields, (payments, refused.value.fields)
+    assert db.session.scalar(select(func.count(Payment.id))) == 3
+
+
+def test_not_enough_stock_at_the_shop(shop):
+    with pytest.raises(InsufficientStock) as refused:
+        shop.sell((SUGAR, 13, None))
+    assert refused.value.message == "Stok Gula pasir 1 kg di Toko tidak cukup: ada 12, perlu 13."
+
+
+def test_receipt_numbers_run_per_till(shop, make_user):
+    from orders import tills
+
+    other = make_user("cashier")
+    tills.open_session(tills.get_till("K2"), other, 0)
+    numbers = [
+        shop.sell((SUGAR, 1, None)).receipt_number,
+        shop.sell((SUGAR, 1, None), user=other, till="K2").receipt_number,
+        shop.sell((SUGAR, 1, None)).receipt_number,
+    ]
+    assert numbers == ["K1-000001", "K2-000001", "K1-000002"]
+
+
+def test_only_the_cashier_of_an_open_till_sells_on_it(shop, make_user):
+    with pytest.raises(SaleRefused) as refused:
+        shop.sell((SUGAR, 1, None), user=make_user("cashier"))
+    assert refused.value.message.startswith("Kasir K1 sedang dibuka oleh Test cashier")
+    with pytest.raises(SaleRefused) as closed:
+        shop.sell((SUGAR, 1, None), till="K2")
+    assert closed.value.message == "Kasir K2 belum dibuka: buka dulu dengan uang modal."
+
+
+def test_a_quote_shows_prices_caps_and_problems_without_writing(shop):
+    shop.sell((SPHP, 2, None), member=SITI)
+    quote = cart.quote(shop.cart((SPHP, 1, None), (SUGAR, 1, None), member=SITI), shop.cashier)
+    assert quote.priced.total == 79500
+    assert [(s.rule.name, s.used, s.remaining, s.fits) for s in quote.caps] == [("Batas SPHP", 2, 0, False)]
+    assert quote.problems == ["Batas SPHP 2 pak per hari; hari ini sudah 2."]
+    assert db.session.scalar(select(func.count(Sale.id))) == 1
+
+
+@pytest.mark.postgres  # SQLite inserts the lines one by one (no RETURNING order guarantee to batch them)
+def test_a_three_line_member_sale_takes_at_most_15_statements(shop):
+    shop.sell((LPG3, 1, None), member=SITI)  # the shop's empty-cylinder balance exists from now on, as in a shop
+    cart = shop.cart((SPHP, 2, None), (SUGAR, 1, None), (LPG3, 1, None), member="KKMP-000006")
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.session.get_bind().engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        checkout.post_sale(cart, [PaymentIn("cash", tendered=200000)], "three-lines", shop.cashier)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    statements = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) <= 15, "\n".join(statements)
