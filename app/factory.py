@@ -13,7 +13,7 @@ from app import auth, errors, jobs
 from app.config import CONFIGS, INSTANCE_DIR
 from app.db import configure_sqlite
 from app.extensions import api, babel, csrf, db, login_manager, migrate
-from app.formatting import format_qty, format_rupiah
+from app.formatting import format_local_time, format_qty, format_rupiah
 from app.terms import term
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,11 +61,14 @@ def _register_packages(app: Flask) -> None:
     from members import api as members_api
     from members import views as members_views
     from orders import api as orders_api
+    from orders import till_views
     from orders import views as orders_views
     from suppliers import api as suppliers_api
     from suppliers import views as suppliers_views
 
     app.register_blueprint(app_views.bp)
+    app.register_blueprint(till_views.bp)  # first on the menu: the cashier's day starts at the till
+    app_views.register_menu(app, till_views.MENU)
     app.register_blueprint(inventory_views.bp)
     app_views.register_menu(app, inventory_views.MENU, inventory_views.home_counts)
     app.register_blueprint(members_views.bp)
@@ -73,7 +76,7 @@ def _register_packages(app: Flask) -> None:
     app.register_blueprint(suppliers_views.bp)
     app_views.register_menu(app, suppliers_views.MENU, suppliers_views.home_counts)
     app.register_blueprint(orders_views.bp)
-    app_views.register_menu(app, orders_views.MENU)
+    app_views.register_menu(app, orders_views.MENU, orders_views.home_counts)
     for blp in members_api.blueprints:
         api.register_blueprint(blp)
     for blp in inventory_api.blueprints + suppliers_api.blueprints + orders_api.blueprints:
@@ -106,6 +109,10 @@ def _register_packages(app: Flask) -> None:
     @app.template_filter("qty")
     def qty(value) -> str:
         return format_qty(value)
+
+    @app.template_filter("localtime")
+    def localtime(value) -> str:
+        return format_local_time(value)
 
 
 def select_locale() -> str:

@@ -1,6 +1,9 @@
 """How money and quantities look on screens and receipts."""
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 
 
 def format_rupiah(value) -> str:
@@ -18,3 +21,11 @@ def format_qty(value) -> str:
         return ""
     text = format(Decimal(value).normalize(), "f")
     return text.replace(".", ",")
+
+
+def format_local_time(value) -> str:
+    """A moment as the cooperative's clock shows it (WITA in Balikpapan): 29-11-2026 14:05."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return value.astimezone(zone).strftime("%d-%m-%Y %H:%M")

@@ -74,8 +74,9 @@ def _lines(sale: Sale, copy: bool) -> list[str]:
     lines.append(rule)
     lines.append(_("Member price") if sale.price_list == "member" else _("General price"))
     if sale.buyer_nik:
-        category = term("member_category", sale.buyer_category) if sale.buyer_category else ""
-        lines.append(f"NIK {masked_nik(sale.buyer_nik)} {category}"[:WIDTH].rstrip())
+        lines.append(f"NIK {masked_nik(sale.buyer_nik)}")
+        if sale.buyer_category:
+            lines.append(term("member_category", sale.buyer_category)[:WIDTH])
     lines.append(_center(_("Thank you. Keep this receipt")))
     lines.append(_center(_("for returns.")))
     return lines

@@ -1,30 +1,41 @@
-"""The shop's screens: prices and legal ceilings (the till comes next)."""
+"""The shop's screens beside the till: prices and legal ceilings, purchase caps, returns and the subsidy export."""
 
 import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth import roles_required
 from app.db import db
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 from app.formatting import format_rupiah
 from app.idempotency import idempotent
+from app.terms import term
 from app.views import MenuEntry
 from inventory.models import Item, Packaging
-from orders import caps, pricing
-from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PRICE_LISTS, CapRule
+from members.services import today
+from orders import caps, checkout, pricing, returns, subsidy
+from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PAYMENT_METHODS, PRICE_LISTS, CapRule, SaleReturn
 
 bp = Blueprint("shop", __name__, url_prefix="/shop", template_folder="templates")
 
 MENU = [
     MenuEntry("shop.prices", _l("Prices"), ("manager",), _l("Member and general prices under the legal ceiling")),
     MenuEntry("shop.caps_page", _l("Purchase caps"), ("manager",), _l("How much one person or household may buy")),
+    MenuEntry("shop.returns_page", _l("Returns"), ("cashier", "manager"), _l("Goods brought back against a receipt")),
+    MenuEntry("shop.subsidy_page", _l("Subsidy report"), ("manager",), _l("LPG 3 kg and SPHP sales with NIK, as CSV")),
 ]
+
+
+def home_counts(user) -> dict:
+    if not user.has_role("manager"):
+        return {}
+    return {"returns_to_approve": len(returns.pending_returns())}
 
 
 @bp.route("/prices", methods=["GET", "POST"])
@@ -168,3 +179,134 @@ def _change_caps():
         return _caps_page(form, {next(iter(exc.fields), "name"): exc.message}, 422)
     flash(_("Cap “%(name)s” added.", name=rule.name), "success")
     return redirect(url_for("shop.caps_page"))
+
+
+@bp.route("/returns", methods=["GET", "POST"])
+@roles_required("cashier", "manager")
+def returns_page():
+    """Scan a receipt, say what comes back and why; a manager approves or rejects what waits."""
+    if request.method == "POST":
+        return _request_return()
+    return _returns_page(request.args.get("receipt", ""), {}, {})
+
+
+def _returns_page(receipt: str, form, errors, status=200):
+    sale, not_found = None, None
+    if receipt.strip():
+        try:
+            sale = checkout.find_sale(receipt)
+        except NotFound as error:
+            not_found, status = error.message, 404 if status == 200 else status
+    recent = db.session.scalars(
+        select(SaleReturn).where(SaleReturn.status != "requested").order_by(SaleReturn.id.desc()).limit(20)
+    ).all()
+    return render_template(
+        "orders/returns.html",
+        sale=sale,
+        receipt=receipt,
+        not_found=not_found,
+        pending=returns.pending_returns(),
+        recent=recent,
+        returnable=returns.returnable,
+        methods=PAYMENT_METHODS,
+        form=form,
+        errors=errors,
+        idempotency_key=str(uuid.uuid4()),
+    ), status
+
+
+@idempotent
+def _request_return():
+    form = request.form
+    if form.get("decide"):
+        return _decide_return(form)
+    receipt = form.get("receipt", "")
+    try:
+        sale = checkout.find_sale(receipt)
+        lines = []
+        for line in sale.lines:
+            raw = (form.get(f"qty_{line.id}") or "").strip().replace(",", ".")
+            if raw:
+                lines.append(returns.ReturnLineIn(line.id, Decimal(raw), form.get(f"damaged_{line.id}") == "1"))
+        sale_return = returns.request_return(
+            sale,
+            lines,
+            form.get("reason", ""),
+            current_user,
+            form.get("refund_method", "cash"),
+            form.get("refund_reference", ""),
+        )
+    except InvalidOperation:
+        return _returns_page(receipt, form, {"lines": _("Enter a number, like 2 or 12,5.")}, 422)
+    except DomainError as error:
+        fields = {k: " ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in error.fields.items()}
+        return _returns_page(receipt, form, {"return": error.message, **fields}, error.status)
+    flash(
+        _(
+            "Return of %(amount)s against %(number)s waits for a manager.",
+            amount=format_rupiah(sale_return.amount),
+            number=sale.receipt_number,
+        ),
+        "success",
+    )
+    return redirect(url_for("shop.returns_page"))
+
+
+def _decide_return(form):
+    if not current_user.has_role("manager"):
+        return _returns_page("", form, {"return": _("Only a manager decides on returns.")}, 403)
+    try:
+        sale_return = returns.get_return(form.get("return_id", type=int) or 0)
+        if form.get("decide") == "approve":
+            returns.approve_return(sale_return, current_user)
+            flash(
+                _(
+                    "Return approved: pay back %(amount)s (%(method)s).",
+                    amount=format_rupiah(sale_return.amount),
+                    method=term("payment_method", sale_return.refund_method),
+                ),
+                "success",
+            )
+        else:
+            returns.reject_return(sale_return, current_user, form.get("note", ""))
+            flash(_("Return rejected."), "success")
+    except DomainError as error:
+        return _returns_page("", form, {"return": error.message}, error.status)
+    return redirect(url_for("shop.returns_page"))
+
+
+@bp.route("/subsidy")
+@roles_required("manager")
+def subsidy_page():
+    """The subsidy export: pick LPG 3 kg or SPHP and a period, download the CSV to re-key."""
+    day = today()
+    return render_template(
+        "orders/subsidy.html",
+        items=subsidy.subsidised_items(),
+        start=day.replace(day=1),
+        end=day,
+        errors={},
+    )
+
+
+@bp.route("/subsidy.csv")
+@roles_required("manager")
+def subsidy_csv():
+    errors = {}
+    try:
+        start = date.fromisoformat(request.args.get("start", ""))
+        end = date.fromisoformat(request.args.get("end", ""))
+        item = subsidy.check_period(request.args.get("item", ""), start, end)
+    except ValueError:
+        errors["start"] = _("Enter a date like 2026-12-31.")
+    except DomainError as error:
+        errors = {k: " ".join(map(str, v)) for k, v in error.fields.items()}
+    if errors:
+        return render_template(
+            "orders/subsidy.html", items=subsidy.subsidised_items(), start=None, end=None, errors=errors
+        ), 422
+    return Response(
+        stream_with_context(subsidy.export_rows(item, start, end)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{subsidy.filename(item, start, end)}"'},
+    )

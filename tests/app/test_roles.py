@@ -9,6 +9,7 @@ PUBLIC = {
     "core.language",
     "static",
     "inventory.static",
+    "till.static",
     "swagger_ui_assets",
     "api-docs.openapi_json",
     "api-docs.openapi_swagger_ui",

@@ -340,7 +340,9 @@ def test_login_page_is_indonesian_and_switches_to_english(page, tr):
 def test_cashier_has_no_adjust_link_and_is_refused_the_screen(page, tr):
     login(page, "cashier")
     expect(page.locator("h1")).to_have_text(tr("Good day, %(name)s", name="Mbak Rina (Kasir)"))
-    expect(page.locator(".tile strong")).to_have_text([tr("Scan an item"), tr("Stock on hand"), tr("Members")])
+    expect(page.locator(".tile strong")).to_have_text(
+        [tr("Till"), tr("Sales"), tr("Scan an item"), tr("Stock on hand"), tr("Members"), tr("Returns")]
+    )
     expect(page.locator('a[href="/stock/adjust"]')).to_have_count(0)
     expect(page.get_by_text(tr("Adjust stock"))).to_have_count(0)
     screenshot(page, "home-cashier")
