@@ -283,16 +283,16 @@ def quote(cart: Cart, user: User) -> Quote:
     statuses = caps.preview(wanted, priced.buyer, day) if wanted else []
     priced.problems += [caps.cap_message(s) for s in statuses if not s.fits]
     available = ledger.available_under(till.location_id, sorted(wanted)) if wanted else {}
-    for line in priced.lines:
-        if line.kind == "goods" and available.get(line.item.id, Decimal(0)) < wanted[line.item.id]:
+    for item_id, quantity in wanted.items():
+        if available[item_id] < quantity:
+            item = next(line.item for line in priced.lines if line.item.id == item_id)
             priced.problems.append(
                 _(
                     "Not enough %(item)s at the shop: %(available)s left.",
-                    item=line.item.name_id,
-                    available=format_qty(available.get(line.item.id, Decimal(0))),
+                    item=item.name_id,
+                    available=format_qty(available[item_id]),
                 )
             )
-            wanted[line.item.id] = Decimal(-1)  # say it once per item
     return Quote(priced, statuses, available)
 
 

@@ -150,7 +150,7 @@ def post_sale(cart: Cart, payments: list[PaymentIn], key: str, user: User) -> Sa
         receipt_number=receipt_number,
         till_id=till_id,
         session_id=session_id,
-        cashier=user,
+        cashier_id=user.id,
         sold_at=now,
         sale_date=day,
         price_list=priced.price_list,

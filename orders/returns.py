@@ -218,7 +218,7 @@ def approve_return(sale_return: SaleReturn, user: User) -> SaleReturn:
                     buyer_name=sale.buyer_name,
                     is_member=sale.price_list == "member",
                     quantity=-base,
-                    unit_price=int((Decimal(line.unit_price) / line.packaging.factor).quantize(Decimal(1))),
+                    unit_price=int((line.unit_price / line.packaging.factor).quantize(Decimal(1), ROUND_HALF_UP)),
                 )
             )
     ledger.post_moves(moves, user.id)
