@@ -1,4 +1,5 @@
-"""`python -m bench [--seconds S] [--workers N] [--rounds R]`: run every benchmark and print its figures.
+"""`python -m bench [ledger] [sale] [--seconds S] [--workers N] [--rounds R] [--web-workers W]`: run the benchmarks
+named (all of them by default) and print their figures.
 
 The database is BENCH_DATABASE_URL (PostgreSQL) if set, else a throwaway lumbung_bench_<random> on
 127.0.0.1:5432, made by the migrations and dropped at the end. Exits 0 after printing (a missed target is
@@ -11,10 +12,10 @@ import platform
 import sys
 import time
 
-from bench import ledger
+from bench import ledger, sale
 from bench.common import DatabaseUnavailable, bench_database
 
-BENCHMARKS = [ledger]  # each has run(url, app, seconds, workers, rounds)
+BENCHMARKS = {"ledger": ledger, "sale": sale}  # each has run(url, app, seconds, workers, rounds, ...)
 
 
 def _positive(kind):
@@ -29,6 +30,7 @@ def _positive(kind):
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Lumbung benchmarks on PostgreSQL.")
+    parser.add_argument("benchmarks", nargs="*", metavar="name", help="ledger, sale (all by default)")
     parser.add_argument("--seconds", type=_positive(float), default=10.0, help="timed seconds per side (10)")
     parser.add_argument("--workers", type=_positive(int), default=8, help="concurrent worker processes (8)")
     parser.add_argument(
@@ -37,7 +39,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1,
         help="1: baseline then service; more: interleave that many times and keep each side's best (1)",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--web-workers",
+        type=_positive(int),
+        default=sale.DEFAULT_WEB_WORKERS,
+        help=f"gunicorn workers serving the sale benchmark ({sale.DEFAULT_WEB_WORKERS})",
+    )
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.benchmarks if name not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)} (choose from {', '.join(BENCHMARKS)})")
+    return args
 
 
 def build_app(url: str):
@@ -64,8 +76,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}; client and server share them")
             app = build_app(url)
             try:
-                for benchmark in BENCHMARKS:
-                    benchmark.run(url, app, seconds=args.seconds, workers=args.workers, rounds=args.rounds)
+                for name in args.benchmarks or BENCHMARKS:
+                    options = {"web_workers": args.web_workers} if name == "sale" else {}
+                    BENCHMARKS[name].run(
+                        url, app, seconds=args.seconds, workers=args.workers, rounds=args.rounds, **options
+                    )
             finally:
                 from app.db import db
 

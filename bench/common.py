@@ -106,6 +106,7 @@ class SideResult:
     server_cpu_s: float | None = None  # their PostgreSQL backends' CPU during the window
     machine_busy: float | None = None  # share of all cores busy during the window (0..1)
     startup_s: float = 0.0  # from starting the processes until every worker had set up and warmed up
+    probe_cpu_s: dict[str, float] = field(default_factory=dict)  # CPU of other processes (probes) in the window
     committed: int = 0  # batches committed, warm-up included
     errors: int = 0
     first_error: str | None = None
@@ -134,8 +135,13 @@ class SideResult:
         return data[int(rank) - 1]
 
 
-def run_side(name: str, runner: type, config: dict, workers: int, seconds: float) -> SideResult:
-    """Start `workers` spawned processes of `runner`, run them for `seconds` from one common start, gather."""
+def run_side(
+    name: str, runner: type, config: dict, workers: int, seconds: float, probes: dict | None = None
+) -> SideResult:
+    """Start `workers` spawned processes of `runner`, run them for `seconds` from one common start, gather.
+
+    `probes` ({name: reader}, optional) measure processes the workers talk to (a web server, its database
+    backends): each reader returns {pid: CPU seconds so far}; it is read at the window's start and end."""
     ctx = multiprocessing.get_context("spawn")
     ready, results = ctx.Queue(), ctx.Queue()
     go = ctx.Event()
@@ -163,8 +169,10 @@ def run_side(name: str, runner: type, config: dict, workers: int, seconds: float
         go.set()
         time.sleep(max(0.0, start - time.time()))
         cpu_start = machine_cpu()
+        probed_start = {key: read() for key, read in (probes or {}).items()}
         time.sleep(max(0.0, start + seconds - time.time()))
         cpu_end = machine_cpu()
+        probed_end = {key: read() for key, read in (probes or {}).items()}
         parts = [results.get(timeout=READY_TIMEOUT) for _ in procs]
         for p in procs:
             p.join(timeout=30)
@@ -186,6 +194,8 @@ def run_side(name: str, runner: type, config: dict, workers: int, seconds: float
         result.committed += r["committed"]
         result.errors += r["errors"]
         result.first_error = result.first_error or r["first_error"]
+    for key, end in probed_end.items():  # a process that appeared during the window counts from 0
+        result.probe_cpu_s[key] = sum(cpu - probed_start[key].get(pid, 0.0) for pid, cpu in end.items())
     if cpu_start and cpu_end and cpu_end[1] > cpu_start[1]:
         result.machine_busy = (cpu_end[0] - cpu_start[0]) / (cpu_end[1] - cpu_start[1])
     return result
