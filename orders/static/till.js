@@ -19,6 +19,10 @@
   let quoting = Promise.resolve();
   let pendingWeight = null;
 
+  // Focus alone is not enough after a click in a dialog: Chromium leaves the field without a caret and drops
+  // what the scanner types. Selecting its (empty) text puts the caret back.
+  function focusScan() { scanInput.focus(); scanInput.select(); }
+
   function uuid() {
     if (window.crypto.randomUUID) return window.crypto.randomUUID();
     const b = window.crypto.getRandomValues(new Uint8Array(16));
@@ -123,9 +127,9 @@
     if (!(Number(kg) > 0)) { $("weight").focus(); return; }
     $("weight-dialog").close();
     addLine(pendingWeight, kg);
-    scanInput.focus();
+    focusScan();
   });
-  $("weight-cancel").addEventListener("click", function () { $("weight-dialog").close(); scanInput.focus(); });
+  $("weight-cancel").addEventListener("click", function () { $("weight-dialog").close(); focusScan(); });
 
   // --- pricing and showing the cart ----------------------------------------------------------------------------
   function requote() {
@@ -216,7 +220,7 @@
   }
   function step(index, by) { setQuantity(index, String(Number(state.lines[index].quantity) + by)); }
 
-  $("drop-member").addEventListener("click", function () { state.member = null; state.memberInfo = null; save(); requote(); scanInput.focus(); });
+  $("drop-member").addEventListener("click", function () { state.member = null; state.memberInfo = null; save(); requote(); focusScan(); });
   [["buyer-nik", "nik"], ["buyer-kk", "kk_number"], ["buyer-category", "category"], ["buyer-name", "name"]].forEach(function (pair) {
     const input = $(pair[0]);
     input.value = state.buyer[pair[1]] || "";
@@ -230,7 +234,7 @@
     ["buyer-nik", "buyer-kk", "buyer-category", "buyer-name"].forEach(function (id) { $(id).value = ""; });
     say("");
     render();
-    scanInput.focus();
+    focusScan();
   }
   $("new-cart").addEventListener("click", function () { if (!state.lines.length || window.confirm(T.confirm_new)) newCart(); });
 
@@ -264,7 +268,7 @@
   }
   ["tendered", "qris-amount"].forEach(function (id) { $(id).addEventListener("input", showChange); });
   $("pay").addEventListener("click", openPay);
-  $("cancel-pay").addEventListener("click", function () { $("pay-dialog").close(); scanInput.focus(); });
+  $("cancel-pay").addEventListener("click", function () { $("pay-dialog").close(); focusScan(); });
 
   $("pay-form").addEventListener("submit", function (event) {
     event.preventDefault();
@@ -334,14 +338,14 @@
     $("receipt-dialog").showModal();
     $("print-receipt").focus();
   }
-  $("print-receipt").addEventListener("click", function () { window.print(); $("receipt-dialog").close(); scanInput.focus(); });
-  $("next-sale").addEventListener("click", function () { $("receipt-dialog").close(); scanInput.focus(); });
-  $("receipt-dialog").addEventListener("close", function () { scanInput.focus(); });
+  $("print-receipt").addEventListener("click", function () { window.print(); $("receipt-dialog").close(); focusScan(); });
+  $("next-sale").addEventListener("click", function () { $("receipt-dialog").close(); focusScan(); });
+  $("receipt-dialog").addEventListener("close", function () { focusScan(); });
 
   // --- keys --------------------------------------------------------------------------------------------------
   scanInput.addEventListener("scan", function (event) { scanned(event.detail); });
   document.addEventListener("keydown", function (event) {
-    if (event.key === "F2") { event.preventDefault(); scanInput.focus(); }
+    if (event.key === "F2") { event.preventDefault(); focusScan(); }
     if (event.key === "F3") { event.preventDefault(); if (!$("buyer-panel").hidden) $("buyer-nik").focus(); }
     if (event.key === "F4") { event.preventDefault(); openPay(); }
     if (event.key === "F8") { event.preventDefault(); $("new-cart").click(); }
