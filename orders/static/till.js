@@ -63,6 +63,9 @@
     }
     return data.detail || data.title || T.failed;
   }
+  function fieldMessages(data) {
+    return Object.values(data.errors || {}).flat().filter(function (v) { return typeof v === "string"; });
+  }
 
   function cartBody() {
     const body = { till: till, member: state.member, lines: state.lines.map(function (l) {
@@ -139,7 +142,16 @@
   async function doQuote() {
     if (!state.lines.length) { quote = null; render(); return; }
     let result;
-    try { result = await api("POST", root.dataset.quoteUrl, cartBody()); } catch (e) { say(T.offline); return; }
+    const body = cartBody();
+    try { result = await api("POST", root.dataset.quoteUrl, body); } catch (e) { say(T.offline); return; }
+    if (result.status === 422 && body.buyer) {
+      // A mistyped NIK or KK: price the cart without the buyer, so its lines and the buyer panel stay on screen
+      // to correct them, with what is wrong on top of the problems.
+      const wrong = [problemText(result.data)].concat(fieldMessages(result.data)).join(" ");
+      delete body.buyer;
+      try { result = await api("POST", root.dataset.quoteUrl, body); } catch (e) { say(T.offline); return; }
+      if (result.ok) result.data.problems = [wrong].concat(result.data.problems);
+    }
     if (!result.ok) {
       quote = null;
       if (result.status === 404 && state.member) { state.member = null; state.memberInfo = null; save(); }
