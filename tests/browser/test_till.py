@@ -1,28 +1,77 @@
 """The till in headless Chromium: a cashier opens a till, sells to a member by wedge scans, pays cash, gets the
-receipt; the cap refuses a third SPHP pack; a double-click on "pay" makes one sale; closing counts the money."""
+receipt; the cap refuses a third SPHP pack; a double-click on "pay" makes one sale; a sale whose answer is lost
+waits in the outbox and keeps the till from closing until it is sent; closing counts the money; loose rice by
+weight; LPG to a walk-in buyer; a receipt printed again; the subsidy CSV; the till in English.
+
+The module shares one server and demo database: each test sells to a buyer of its own and counts sales before
+and after; the tests that close a till come last and close whatever is open first."""
+
+import csv
+import json
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import login, logout, screenshot
+from tests.browser.till_helpers import LPG3, OIL, RICE, SPHP, SUGAR, open_till, pay, wedge
+from tests.conftest import PG_BASE_URL
 
 pytestmark = pytest.mark.browser
 
-SPHP, SUGAR, LPG3 = "8991000000300", "8991000000508", "8991000000119"
+# Known bugs in the service layer (orders/cart.py, orders/checkout.py), left to their owner: the tests below
+# fail until they are fixed, and then these markers must go (strict).
+PLAIN_SCAN_HAS_A_WEIGHT = pytest.mark.xfail(
+    strict=True,
+    reason="cart.identify passes a plain barcode's packaging factor (1 kg) as a weight, so the till never asks",
+)
+SECOND_SESSION_CANNOT_SELL_ON_SQLITE = pytest.mark.xfail(
+    not PG_BASE_URL,
+    strict=True,
+    reason="checkout._take_receipt_number: SQLite renders RETURNING's subquery unqualified (till_id = id), so a "
+    "till's second session gets no session id and every sale is refused as 'already paid'",
+)
 
 
-def wedge(page, code: str) -> None:
-    """What a keyboard-wedge scanner does: type the code fast, then Enter."""
-    page.locator("#scan").press_sequentially(code, delay=5)
-    page.locator("#scan").press("Enter")
-
-
-def open_till(page, code: str = "K1", float_amount: str = "200000") -> None:
+def till_screen(page) -> None:
+    """The cashier's till, opened first if no till is open."""
     page.goto("/shop/till")
-    page.select_option("#till-code", code)
-    page.fill("#opening-float", float_amount)
-    page.click("#open-till")
+    if page.locator("#open-form").count():
+        open_till(page)
     expect(page.locator("#scan")).to_be_focused()
+
+
+def fresh_till(page, float_amount: str) -> None:
+    """A new session on K1: whatever this cashier has open is closed first (counted as nothing)."""
+    page.goto("/shop/till")
+    while page.locator("#close-link").count():
+        page.click("#close-link")
+        page.fill("#counted-cash", "0")
+        page.fill("#counted-qris", "0")
+        page.click("#close-till")
+        expect(page.locator("#counts-table")).to_be_visible()
+        page.goto("/shop/till")
+    open_till(page, "K1", float_amount)
+
+
+def sales_count(page) -> int:
+    """How many sales the server holds (the API's page header counts them all)."""
+    response = page.request.get("/api/sales?page_size=1")
+    assert response.ok
+    return json.loads(response.headers["x-pagination"])["total"]
+
+
+def walk_in_buyer(page, nik: str, kk: str, category: str = "household") -> None:
+    """Type a walk-in buyer's NIK, KK and category into the buyer panel, as a cashier tabs through it."""
+    page.fill("#buyer-nik", nik)
+    page.keyboard.press("Tab")
+    page.fill("#buyer-kk", kk)
+    page.keyboard.press("Tab")
+    page.select_option("#buyer-category", category)
+
+
+def count_row(page, method: str):
+    """The cells of one payment method's row in a closed session's report."""
+    return page.locator(f"#counts-table tr:has(#difference-{method}) td")
 
 
 def test_a_member_sale_by_wedge_scans_with_cash_and_the_receipt(page):
@@ -49,3 +98,230 @@ def test_a_member_sale_by_wedge_scans_with_cash_and_the_receipt(page):
     page.click("#next-sale")
     expect(page.locator("#total")).to_have_text("Rp0")
     expect(page.locator("#scan")).to_be_focused()
+
+
+def test_the_sphp_cap_refuses_a_third_pack_on_the_same_day(page, tr):
+    login(page, "cashier")
+    till_screen(page)
+    wedge(page, "KKMP-000002")  # Ahmad Fauzi: his own NIK, nothing bought yet
+    wedge(page, "2*" + SPHP)
+    expect(page.locator("#total")).to_have_text("Rp125.000")
+    pay(page)
+    sold = sales_count(page)
+    wedge(page, "KKMP-000002")
+    wedge(page, SPHP)
+    cap = tr(
+        "%(name)s %(max)s %(unit)s per %(period)s; %(used)s already %(when)s.",
+        name="Batas SPHP",
+        max="2",
+        unit=tr("pack"),
+        period=tr("day"),
+        used="2",
+        when=tr("today"),
+    )
+    expect(page.locator("#problems li")).to_have_text([cap])
+    expect(page.locator("#pay")).to_be_disabled()
+    screenshot(page, "till-cap-refused")
+    page.keyboard.press("F4")
+    expect(page.locator("#pay-dialog")).to_be_hidden()
+    assert sales_count(page) == sold
+
+
+def test_a_double_click_or_a_double_enter_on_pay_makes_one_sale(page):
+    login(page, "cashier")
+    till_screen(page)
+    wedge(page, SUGAR)
+    expect(page.locator("#total")).to_have_text("Rp18.000")
+    before = sales_count(page)
+    page.keyboard.press("F4")
+    page.dblclick("#confirm-pay")
+    expect(page.locator("#receipt-text")).to_be_visible()
+    page.click("#next-sale")
+    assert sales_count(page) == before + 1
+    wedge(page, SUGAR)
+    expect(page.locator("#total")).to_have_text("Rp18.000")
+    page.keyboard.press("F4")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    expect(page.locator("#total")).to_have_text("Rp0")  # paid: the next cart is empty
+    assert sales_count(page) == before + 2
+
+
+@PLAIN_SCAN_HAS_A_WEIGHT
+def test_loose_rice_asks_for_the_weight(page):
+    login(page, "cashier")
+    till_screen(page)
+    wedge(page, RICE)
+    expect(page.locator("#weight-item")).to_have_text("Beras medium (curah)")
+    page.fill("#weight", "2,5")
+    page.keyboard.press("Enter")
+    line = page.locator("#cart tbody tr")
+    expect(line.locator(".name")).to_have_text("Beras medium (curah) · Per kg")
+    expect(line.locator(".qty-input")).to_have_value("2,5")
+    expect(line.locator(".price")).to_have_text("Rp14.000")  # a walk-in pays the general price
+    expect(page.locator("#total")).to_have_text("Rp35.000")
+
+
+def test_lpg_to_a_walk_in_needs_the_nik_and_without_an_empty_sells_the_cylinder(page, tr):
+    login(page, "cashier")
+    till_screen(page)
+    wedge(page, LPG3)
+    expect(page.locator("#buyer-panel")).to_be_visible()
+    needs_nik = tr(
+        "%(items)s is subsidised: record the buyer's NIK and category (scan the member card, or type them).",
+        items="LPG 3 kg (isi)",
+    )
+    expect(page.locator("#problems li")).to_have_text([needs_nik])
+    expect(page.locator("#pay")).to_be_disabled()
+    page.fill("#buyer-nik", "64999912039")  # a digit short: the panel stays, saying what is wrong
+    page.keyboard.press("Tab")
+    wrong = tr("Check the buyer's details.") + " " + tr("A NIK has exactly 16 digits.")
+    expect(page.locator("#problems li")).to_have_text([wrong, needs_nik])
+    expect(page.locator("#buyer-panel")).to_be_visible()
+    walk_in_buyer(page, "6499991203900011", "6499990101250009")
+    expect(page.locator("#problems li")).to_have_count(0)
+    expect(page.locator("#pay")).to_be_enabled()
+    page.locator("#cart .exchange-box").uncheck()  # no empty cylinder to hand in
+    cylinder = page.locator("#cart tbody tr.cylinder")
+    expect(cylinder.locator(".name")).to_have_text("Tabung LPG 3 kg kosong · " + tr("cylinder, no empty in exchange"))
+    expect(cylinder.locator(".price")).to_have_text("Rp160.000")
+    expect(page.locator("#total")).to_have_text("Rp179.000")  # 19.000 gas + 160.000 cylinder, general prices
+    expect(page.locator("#pay")).to_be_enabled()
+
+
+def test_a_receipt_printed_again_says_copy_and_counts(page, tr):
+    login(page, "cashier")
+    till_screen(page)
+    wedge(page, SUGAR)
+    number = pay(page)
+    page.goto("/shop/sales")
+    page.locator("#sales-table a", has_text=number).click()
+    expect(page.locator("#receipt-text")).to_contain_text(tr("*** COPY ***"))
+    page.click("#reprint")
+    printed = tr("Printed again %(num)d time.", plural="Printed again %(num)d times.", num=1)
+    expect(page.get_by_text(printed)).to_be_visible()
+
+
+def test_the_subsidy_csv_has_a_walk_in_lpg_sale_with_the_nik(page, tr):
+    login(page, "cashier")
+    till_screen(page)
+    wedge(page, LPG3)
+    walk_in_buyer(page, "6499995506850012", "6499990101250010")
+    expect(page.locator("#pay")).to_be_enabled()
+    number = pay(page)
+    logout(page)
+    login(page, "manager")
+    page.goto("/shop/subsidy")  # this month up to today
+    page.select_option("#subsidy-item", "LPG3")
+    with page.expect_download() as download:
+        page.click("#download-subsidy")
+    with open(download.value.path(), newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    assert (
+        rows[0]
+        == "tanggal nomor_struk nik no_kk nama kategori anggota kode_barang barang jumlah harga_satuan jenis".split()
+    )
+    assert [row[1:] for row in rows if row[1] == number] == [
+        [
+            number,
+            "6499995506850012",
+            "6499990101250010",
+            "",
+            tr("Household"),
+            "tidak",
+            "LPG3",
+            "LPG 3 kg (isi)",
+            "1",
+            "19000",
+            "jual",
+        ]
+    ]
+
+
+def test_the_till_speaks_english_after_the_switch(page, tr):
+    login(page, "cashier")
+    till_screen(page)
+    page.click("#language-switch")
+    expect(page.locator("label[for=scan]")).to_have_text(
+        tr("Scan a member card or the goods (F2). 3*code sells 3.", "en")
+    )
+    expect(page.locator("#price-list")).to_have_text(tr("General price", "en"))  # the script's words too
+    page.click("#language-switch")  # back: the choice is kept on the user
+
+
+@SECOND_SESSION_CANNOT_SELL_ON_SQLITE
+def test_a_sale_whose_answer_is_lost_waits_in_the_outbox_and_the_till_closes_once_it_is_sent(page, tr):
+    login(page, "cashier")
+    fresh_till(page, "100000")
+    close_url = page.get_attribute("#close-link", "href")
+    wedge(page, SUGAR)
+    expect(page.locator("#total")).to_have_text("Rp18.000")
+    before = sales_count(page)
+
+    def lose_the_answer(route):
+        route.fetch()  # the server sells...
+        page.context.set_offline(True)  # ...and the network drops before its answer arrives
+        route.abort("internetdisconnected")
+
+    page.route("**/api/sales", lose_the_answer)
+    page.keyboard.press("F4")
+    page.keyboard.press("Enter")
+    waiting = tr("No answer from the server yet; trying again with the same sale (it will not be sold twice).")
+    expect(page.locator("#pay-error")).to_have_text(waiting)
+    expect(page.locator("#outbox-status")).to_have_text(tr("{n} sale(s) not sent yet").replace("{n}", "1"))
+    page.unroute("**/api/sales")
+    page.goto("about:blank")  # leave the till before the network comes back, so the sale stays unsent
+    page.context.set_offline(False)
+
+    page.goto(close_url)
+    expect(page.locator("#unsent-warning")).to_be_visible()
+    page.fill("#counted-cash", "118000")
+    page.fill("#counted-qris", "0")
+    page.click("#close-till")
+    refused = "This till still has %(n)d sale(s) not sent to the server; wait until they are sent, then close."
+    expect(page.locator("#close-error")).to_have_text(tr(refused, n=1))
+
+    page.goto("/shop/till")  # the till sends what waits, with the same key: the server answers with that sale
+    expect(page.locator("#receipt-text")).to_contain_text(tr("SALES RECEIPT"))
+    expect(page.locator("#outbox-status")).to_be_hidden()
+    assert sales_count(page) == before + 1
+    page.click("#next-sale")
+    page.click("#close-link")
+    expect(page.locator("#unsent-warning")).to_be_hidden()
+    page.fill("#counted-cash", "120000")
+    page.fill("#counted-qris", "0")
+    page.click("#close-till")
+    over = tr("%(amount)s over", amount="Rp2.000")
+    expect(count_row(page, "cash")).to_have_text([tr("Cash"), "Rp118.000", "Rp120.000", "Rp2.000", over])
+    expect(count_row(page, "qris")).to_have_text([tr("QRIS"), "Rp0", "Rp0", "Rp0", tr("matches")])
+
+
+@SECOND_SESSION_CANNOT_SELL_ON_SQLITE
+def test_closing_a_till_shows_expected_counted_and_the_difference_per_method(page, tr):
+    login(page, "cashier")
+    fresh_till(page, "150000")
+    wedge(page, SUGAR)
+    expect(page.locator("#total")).to_have_text("Rp18.000")
+    page.keyboard.press("F4")
+    page.fill("#tendered", "20000")
+    expect(page.locator("#change")).to_have_text("Rp2.000")
+    screenshot(page, "till-payment")
+    page.keyboard.press("Enter")
+    page.click("#next-sale")
+    wedge(page, OIL)
+    expect(page.locator("#total")).to_have_text("Rp15.700")
+    page.keyboard.press("F4")
+    page.fill("#qris-amount", "15700")
+    page.fill("#qris-ref", "QR-778899")
+    expect(page.locator("#change")).to_have_text("Rp0")
+    page.keyboard.press("Enter")
+    expect(page.locator("#receipt-text")).to_contain_text("Ref QR-778899")
+    page.click("#next-sale")
+    page.click("#close-link")
+    page.fill("#counted-cash", "163000")  # 150.000 float + 18.000 sugar, Rp5.000 short
+    page.fill("#counted-qris", "15700")
+    page.click("#close-till")
+    short = tr("%(amount)s short", amount="Rp5.000")
+    expect(count_row(page, "cash")).to_have_text([tr("Cash"), "Rp168.000", "Rp163.000", "-Rp5.000", short])
+    expect(count_row(page, "qris")).to_have_text([tr("QRIS"), "Rp15.700", "Rp15.700", "Rp0", tr("matches")])
+    screenshot(page, "till-close-report")
