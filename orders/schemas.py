@@ -215,11 +215,12 @@ class SaleLineSchema(Schema):
     name = fields.Str(attribute="item.name_id")
     packaging_id = fields.Int()
     packaging = fields.Str(attribute="packaging.name")
-    quantity = fields.Decimal(as_string=True)
+    # Three places, as stored: the sale just posted (Decimal(0) in memory) reads the same as when loaded later.
+    quantity = fields.Decimal(as_string=True, places=3)
     unit_price = fields.Int()
     amount = fields.Int()
-    empties_in = fields.Decimal(as_string=True)
-    returned_quantity = fields.Decimal(as_string=True)
+    empties_in = fields.Decimal(as_string=True, places=3)
+    returned_quantity = fields.Decimal(as_string=True, places=3)
 
 
 class PaymentSchema(Schema):
