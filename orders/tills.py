@@ -13,6 +13,7 @@ from app.errors import DomainError, NotFound, ValidationFailed
 from app.formatting import format_rupiah
 from app.models import User
 from inventory.models import Location
+from orders.cart import local_time
 from orders.models import PAYMENT_METHODS, Payment, Sale, SaleReturn, Till, TillCount, TillSession
 
 SELLING_KINDS = ("shop", "shelf")
@@ -81,13 +82,13 @@ def open_session(till: Till, cashier: User, opening_float: int) -> TillSession:
                 "Till %(code)s is already open (%(cashier)s, since %(time)s); close it first.",
                 code=till.code,
                 cashier=current.cashier.full_name,
-                time=current.opened_at.strftime("%H:%M"),
+                time=local_time(current.opened_at).strftime("%H:%M"),  # the shop's clock, not UTC
             )
         )
     till_session = TillSession(till=till, cashier_id=cashier.id, opening_float=opening_float, opened_at=utcnow())
-    db.session.add(till_session)
     try:
-        with db.session.begin_nested():
+        with db.session.begin_nested():  # added inside the savepoint, so a refusal leaves the transaction usable
+            db.session.add(till_session)
             db.session.flush()
     except IntegrityError as exc:  # another device opened it a moment ago
         raise TillRefused(_("Till %(code)s is already open; close it first.", code=till.code)) from exc
