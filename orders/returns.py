@@ -81,7 +81,9 @@ def request_return(
             errors[key] = [_("Not on this receipt.")]
         elif entry.quantity < 0 or entry.quantity > returnable(line):
             errors[key] = [_("Between 0 and %(n)s.", n=format_qty(returnable(line)))]
-        elif line.packaging.factor != 1 and entry.quantity != entry.quantity.to_integral_value():
+        elif entry.quantity != entry.quantity.to_integral_value() and (
+            line.packaging.factor != 1 or line.item.precision == 0  # packs and cylinders come back whole
+        ):
             errors[key] = [_("Whole %(packaging)s only.", packaging=line.packaging.name)]
     if errors:
         raise ValidationFailed(_("Check the return."), fields=errors)
