@@ -533,7 +533,7 @@ def setup(app, clients: int) -> dict:
             )
         db.session.commit()
         for line in sql_lines:  # after the opening stock re-averaged them
-            line["average_cost"] = db.session.get(Item, line["item_id"]).average_cost
+            line["average_cost"] = db.session.scalar(select(Item.average_cost).where(Item.id == line["item_id"]))
         config = {
             "tag": tag,
             "clients": config_clients,
@@ -556,7 +556,7 @@ def _free_nik(i: int) -> str:
     from members.models import Member
 
     while True:
-        nik = f"649999{10 + i:02d}0190{1 + secrets.randbelow(9999):04d}"
+        nik = f"649999{1 + i % 28:02d}0190{1 + secrets.randbelow(9999):04d}"
         if db.session.scalar(select(Member.id).where(Member.nik == nik)) is None:
             return nik
 
