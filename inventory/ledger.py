@@ -3,8 +3,9 @@
 `post_moves` writes a batch of moves and updates the balances they touch in the caller's transaction.
 Balance rows are locked in one deterministic order (item, location, lot), so two batches touching the same
 rows in a different order cannot deadlock; the availability check happens under those locks, and the
-`CHECK (quantity >= 0)` on stock_balance is the backstop. A batch costs a fixed number of statements,
-whatever its length: at most 8 (see tests/inventory/test_ledger.py).
+`CHECK (quantity >= 0)` on stock_balance is the backstop. Balance rows a batch needs that do not exist yet are
+inserted (at zero) before the lock, so they are locked in the same order as the others. A batch costs a fixed
+number of statements, whatever its length: at most 8 (see tests/inventory/test_ledger.py).
 """
 
 from collections import defaultdict
@@ -15,6 +16,7 @@ from typing import NamedTuple
 from flask_babel import gettext as _
 from sqlalchemy import (
     Integer,
+    String,
     any_,
     bindparam,
     case,
@@ -116,6 +118,14 @@ class _Statements:
             select(
                 literal_column("'item'"), item_t.c.id, item_t.c.base_unit, item_t.c.name_id, item_t.c.average_cost
             ).where(self._within(item_t.c.id, "items")),
+            # Which balance rows exist already (item, location, lot), so missing ones are made before any lock.
+            select(
+                literal_column("'balance'"),
+                balance_t.c.item_id,
+                cast(balance_t.c.location_id, String(16)),
+                null(),
+                cast(balance_t.c.lot_id, Rate()),
+            ).where(self._within(balance_t.c.item_id, "items"), self._within(balance_t.c.location_id, "locations")),
         )
         # Receiving at a cost re-reads the average under a lock on the item row, held while on-hand is summed.
         self.lock_items = (
@@ -185,14 +195,16 @@ def post_moves(moves: list[Move], user_id: int | None = None) -> list[int]:
     sql = _sql(conn)
     location_ids = list({m.from_location_id for m in moves} | {m.to_location_id for m in moves})
     item_ids = sorted({m.item_id for m in moves})
-    locations, items = {}, {}
+    locations, items, existing = {}, {}, set()
     for source, row_id, kind_or_unit, name, cost in conn.execute(
         sql.facts, {"locations": location_ids, "items": item_ids}
     ):
         if source == "location":
             locations[row_id] = LocationFacts(kind_or_unit, name)
-        else:
+        elif source == "item":
             items[row_id] = ItemFacts(kind_or_unit, name, Decimal(cost))
+        else:  # a balance row: item id, location id, lot id
+            existing.add((row_id, int(kind_or_unit), None if cost is None else int(cost)))
     if len(locations) != len(location_ids):
         raise ValidationFailed(_("Unknown location."), fields={"location": [_("Not found.")]})
     if len(items) != len(item_ids):
@@ -217,14 +229,17 @@ def post_moves(moves: list[Move], user_id: int | None = None) -> list[int]:
             deltas[(m.item_id, m.to_location_id, m.lot_id)] += qty
     keys = sorted(deltas, key=lambda k: (k[0], k[1], -1 if k[2] is None else k[2]))
 
+    # A balance row this batch needs that does not exist yet is made first, while we hold no lock: made after
+    # the lock, it would be locked out of order (after rows held already) and two tills could deadlock. A row
+    # another transaction is making meanwhile is waited for here, holding nothing. Only rows stock comes into.
+    missing = [k for k in keys if k not in existing and deltas[k] >= 0]
+    if missing:
+        _create_balances(conn, missing)
     balances = _lock_balances(conn, sql, keys)
-    for key in keys:  # every check before any write, so a refused batch leaves nothing behind
+    for key in keys:  # every check before any stock is written: a refused batch moves nothing
         available = balances[key][1] if key in balances else Decimal(0)
         if available + deltas[key] < 0:
             _refuse(key, available, outgoing[key], items, locations)
-    missing = [k for k in keys if k not in balances]
-    if missing:
-        balances.update(_create_balances(conn, sql, missing))
 
     costs = {iid: facts.average_cost for iid, facts in items.items()}
     if revalue:
@@ -267,17 +282,10 @@ def _lock_balances(conn, sql: _Statements, keys: list[tuple]) -> dict[tuple, tup
     }
 
 
-def _create_balances(conn, sql: _Statements, keys: list[tuple]) -> dict[tuple, tuple[int, Decimal]]:
-    """Insert zero balances for new keys; a concurrent insert of the same key is taken over, locked."""
-    stmt = insert_ignoring_duplicates(balance_t, conn.dialect.name).returning(
-        balance_t.c.id, balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id
-    )
+def _create_balances(conn, keys: list[tuple]) -> None:
+    """Insert zero balances for new keys (one statement); a key another transaction inserted is left as it is."""
     values = [{"item_id": k[0], "location_id": k[1], "lot_id": k[2], "quantity": Decimal(0)} for k in keys]
-    created = {(r.item_id, r.location_id, r.lot_id): (r.id, Decimal(0)) for r in conn.execute(stmt, values)}
-    raced = [k for k in keys if k not in created]
-    if raced:
-        created.update(_lock_balances(conn, sql, raced))
-    return created
+    conn.execute(insert_ignoring_duplicates(balance_t, conn.dialect.name), values)
 
 
 def _write(

@@ -354,7 +354,7 @@ def identify(code: str) -> Identified:
             packaging=packaging.name,
             unit=packaging.item.base_unit,
             by_weight=by_weight,
-            quantity=scan.quantity if by_weight else None,
+            quantity=scan.quantity if by_weight and scan.source == "gs1" else None,  # a scale label's weight
         )
     sale = db.session.scalar(select(Sale).where(Sale.receipt_number == cleaned.upper()))
     if sale is not None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
@@ -98,24 +98,17 @@ def settle(total: int, payments: list[PaymentIn]) -> tuple[list[tuple[str, int, 
 def _take_receipt_number(code: str, user: User) -> tuple[int, int, str, int]:
     """Raise the till's receipt sequence (locking the till row) if this cashier has the till open; return the
     till id, its location, the receipt number and the session id."""
-    open_session = (
-        select(session_t.c.id)
-        .where(session_t.c.till_id == till_t.c.id, session_t.c.closed_at.is_(None))
-        .scalar_subquery()
+    code = (code or "").strip().upper()
+    # SQLite writes an UPDATE's columns unqualified (RETURNING too, even inside a subquery), so "till.id" in a
+    # correlated subquery would read as the session's own id: the WHERE is not correlated, and the RETURNING
+    # subquery is written out with qualified names.
+    mine = select(session_t.c.till_id).where(session_t.c.closed_at.is_(None), session_t.c.cashier_id == user.id)
+    open_session = literal_column(
+        "(SELECT s.id FROM till_session AS s WHERE s.till_id = till.id AND s.closed_at IS NULL)"
     )
     row = db.session.execute(
         update(till_t)
-        .where(
-            till_t.c.code == (code or "").strip().upper(),
-            till_t.c.is_active,
-            select(session_t.c.id)
-            .where(
-                session_t.c.till_id == till_t.c.id,
-                session_t.c.closed_at.is_(None),
-                session_t.c.cashier_id == user.id,
-            )
-            .exists(),
-        )
+        .where(till_t.c.code == code, till_t.c.is_active, till_t.c.id.in_(mine))
         .values(receipt_seq=till_t.c.receipt_seq + 1)
         .returning(till_t.c.id, till_t.c.location_id, till_t.c.code, till_t.c.receipt_seq, open_session)
     ).first()

@@ -110,7 +110,7 @@ def test_run_a_count_with_a_recount(page, tr):
     # Blind: what the system expects (500 kg, 60 sugar) is nowhere on the page, nor after a reload.
     page.reload()
     assert [row[3] for row in table(page, "#count-lines")] == ["48", "50", "495"]
-    html = page.content()
+    html = re.sub(r'<meta name="csrf-token"[^>]*>|<input type="hidden"[^>]*>', "", page.content())  # random tokens
     assert "500" not in html and ">60<" not in html
 
     page.click("#close-count")
@@ -138,7 +138,7 @@ def test_run_a_count_with_a_recount(page, tr):
     expect(page.locator("#scan-message")).to_have_text(
         tr("%(item)s at %(location)s does not need a recount.", item="Beras medium (curah)", location="GDG-A-02")
     )
-    assert "500" not in page.content()
+    assert "500" not in re.sub(r'<meta name="csrf-token"[^>]*>|<input type="hidden"[^>]*>', "", page.content())
     assert page.goto(count_url + "/review").status == 403
     logout(page)
 
@@ -196,7 +196,7 @@ def test_print_a_count_sheet_then_cancel_the_count(page, tr):
     assert listed == {
         "TKO-LPG": ["LPG 3 kg (isi)"],
         "TKO-R1": ["Beras SPHP 5 kg"],
-        "TKO-R2": ["Gula pasir 1 kg"],
+        "TKO-R2": ["Beras medium (curah)", "Gula pasir 1 kg", "MinyaKita 1 L"],
     }
     counted = page.locator("#count-sheet tbody tr.listed td.write")
     assert set(counted.all_inner_texts()) == {""}  # the counted column is left to the pen, no expected quantity

@@ -14,23 +14,8 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import login, logout, screenshot
 from tests.browser.till_helpers import LPG3, OIL, RICE, SPHP, SUGAR, open_till, pay, wedge
-from tests.conftest import PG_BASE_URL
 
 pytestmark = pytest.mark.browser
-
-# Known bugs in the service layer (orders/cart.py, orders/checkout.py), left to their owner: the tests below
-# fail until they are fixed, and then these markers must go (strict).
-PLAIN_SCAN_HAS_A_WEIGHT = pytest.mark.xfail(
-    strict=True,
-    reason="cart.identify passes a plain barcode's packaging factor (1 kg) as a weight, so the till never asks",
-)
-SECOND_SESSION_CANNOT_SELL_ON_SQLITE = pytest.mark.xfail(
-    not PG_BASE_URL,
-    strict=True,
-    reason="checkout._take_receipt_number: SQLite renders RETURNING's subquery unqualified (till_id = id), so a "
-    "till's second session gets no session id and every sale is refused as 'already paid'",
-)
-
 
 def till_screen(page) -> None:
     """The cashier's till, opened first if no till is open."""
@@ -147,7 +132,6 @@ def test_a_double_click_or_a_double_enter_on_pay_makes_one_sale(page):
     assert sales_count(page) == before + 2
 
 
-@PLAIN_SCAN_HAS_A_WEIGHT
 def test_loose_rice_asks_for_the_weight(page):
     login(page, "cashier")
     till_screen(page)
@@ -249,7 +233,6 @@ def test_the_till_speaks_english_after_the_switch(page, tr):
     page.click("#language-switch")  # back: the choice is kept on the user
 
 
-@SECOND_SESSION_CANNOT_SELL_ON_SQLITE
 def test_a_sale_whose_answer_is_lost_waits_in_the_outbox_and_the_till_closes_once_it_is_sent(page, tr):
     login(page, "cashier")
     fresh_till(page, "100000")
@@ -296,7 +279,6 @@ def test_a_sale_whose_answer_is_lost_waits_in_the_outbox_and_the_till_closes_onc
     expect(count_row(page, "qris")).to_have_text([tr("QRIS"), "Rp0", "Rp0", "Rp0", tr("matches")])
 
 
-@SECOND_SESSION_CANNOT_SELL_ON_SQLITE
 def test_closing_a_till_shows_expected_counted_and_the_difference_per_method(page, tr):
     login(page, "cashier")
     fresh_till(page, "150000")

@@ -203,3 +203,23 @@ def test_a_three_line_member_sale_takes_at_most_15_statements(shop):
         event.remove(engine, "before_cursor_execute", count)
     statements = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE"))]
     assert len(statements) <= 15, "\n".join(statements)
+
+
+def test_a_till_sells_again_after_it_was_closed_and_opened(shop, make_user):
+    from orders import tills
+
+    shop.sell((SUGAR, 1, None))
+    tills.close_session(shop.session, shop.cashier, {"cash": 218000, "qris": 0})
+    other = make_user("cashier")  # the next shift, at the same till
+    second = tills.open_session(shop.till, other, 100000)
+    sale = shop.sell((SUGAR, 1, None), user=other)
+    assert (sale.receipt_number, sale.session_id) == ("K1-000002", second.id)
+
+
+def test_a_scanned_product_says_whether_it_is_sold_by_weight(shop):
+    rice = cart.identify("BRSMED-KG")
+    assert (rice.kind, rice.by_weight, rice.quantity) == ("item", True, None)  # the till asks for the weight
+    sugar = cart.identify(SUGAR)
+    assert (sugar.kind, sugar.by_weight, sugar.name) == ("item", False, "Gula pasir 1 kg")
+    member = cart.identify("kkmp-000001")
+    assert (member.kind, member.member.full_name) == ("member", "Siti Aminah")

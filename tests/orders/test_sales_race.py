@@ -220,12 +220,6 @@ def _waits_for(pid: int, thread: threading.Thread, event: str, blocked_by: int |
             time.sleep(0.01)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="known bug in inventory/ledger.py: a balance row another transaction created meanwhile is locked "
-    "after the rows already held (out of the item, location, lot order), so two tills deadlock",
-)
 def test_the_first_exchange_at_a_new_shelf_does_not_deadlock(app):
     """Till A sells the shelf's very first LPG refill (the shelf's empty-cylinder row is inserted in its
     transaction); till B's sale queues for the full cylinders' row before A commits, behind X (another

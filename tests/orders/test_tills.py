@@ -110,3 +110,12 @@ def test_unsent_sales_and_missing_counts_keep_the_till_open(shop):
     assert missing.value.fields == {"cash": ["Hitung: 0 atau lebih."], "qris": ["Hitung: 0 atau lebih."]}
     assert shop.session.closed_at is None
     assert db.session.scalar(select(func.count(TillCount.id))) == 0
+
+
+def test_a_till_opened_again_sells_on_its_new_session(shop, make_user):
+    tills.open_session(tills.get_till("K2"), make_user("cashier"), 0)  # K2's session has id 2, the id of till K2
+    tills.close_session(shop.session, shop.cashier, {"cash": 200000, "qris": 0})
+    again = tills.open_session(shop.till, shop.cashier, 150000)
+    sale = shop.sell((SUGAR, 1, None))
+    assert sale.session_id == again.id
+    assert tills.totals(again).sales == 1
