@@ -17,6 +17,7 @@ from tests.browser.till_helpers import LPG3, OIL, RICE, SPHP, SUGAR, open_till, 
 
 pytestmark = pytest.mark.browser
 
+
 def till_screen(page) -> None:
     """The cashier's till, opened first if no till is open."""
     page.goto("/shop/till")
