@@ -11,6 +11,7 @@ number of statements, whatever its length: at most 8 (see tests/inventory/test_l
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import NamedTuple
 
 from flask_babel import gettext as _
@@ -426,20 +427,21 @@ def pick_lots(item_id: int, location_id: int, quantity: Decimal) -> list[tuple[i
     return picks
 
 
-def _stock_under(location_id: int, item_ids: list[int]):
-    """Balances of these items at a location and every location below it (a shop and its shelves), first-expiring
-    lot first; quarantine and in-transit stock is not for sale."""
-    tree = select(Location.id).where(Location.id == location_id).cte("tree", recursive=True)
+@cache
+def _stock_under_statement():
+    """Balances of some items at a location and every location below it (a shop and its shelves), first-expiring
+    lot first; quarantine and in-transit stock is not for sale. Built once per process."""
+    tree = select(Location.id).where(Location.id == bindparam("location_id")).cte("tree", recursive=True)
     tree = tree.union_all(
         select(Location.id).where(
             Location.parent_id == tree.c.id, Location.kind.not_in(("quarantine", "in_transit", *UNTRACKED_KINDS))
         )
     )
-    return db.session.execute(
+    return (
         select(StockBalance.item_id, StockBalance.location_id, StockBalance.lot_id, StockBalance.quantity)
         .outerjoin(Lot, Lot.id == StockBalance.lot_id)
         .where(
-            StockBalance.item_id.in_(item_ids),
+            StockBalance.item_id.in_(bindparam("items", expanding=True)),
             StockBalance.location_id.in_(select(tree.c.id)),
             StockBalance.quantity > 0,
         )
@@ -451,7 +453,11 @@ def _stock_under(location_id: int, item_ids: list[int]):
             StockBalance.lot_id,
             StockBalance.location_id,
         )
-    ).all()
+    )
+
+
+def _stock_under(location_id: int, item_ids: list[int]):
+    return db.session.execute(_stock_under_statement(), {"location_id": location_id, "items": item_ids}).all()
 
 
 def available_under(location_id: int, item_ids: list[int]) -> dict[int, Decimal]:

@@ -6,9 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import Date, bindparam, select, update
 
 from app import audit
 from app.db import db
@@ -99,12 +100,22 @@ def set_active(rule: CapRule, active: bool) -> CapRule:
     return rule
 
 
-def rules_for(item_ids: list[int], buyer: Buyer, day: date) -> list[CapRule]:
-    rules = db.session.scalars(
+@cache
+def _rules_statement():
+    """Built once per process: it runs on every sale."""
+    return (
         select(CapRule)
-        .where(CapRule.item_id.in_(item_ids), CapRule.is_active, CapRule.valid_from <= day)
+        .where(
+            CapRule.item_id.in_(bindparam("items", expanding=True)),
+            CapRule.is_active,
+            CapRule.valid_from <= bindparam("day", type_=Date),
+        )
         .order_by(CapRule.id)
-    ).all()
+    )
+
+
+def rules_for(item_ids: list[int], buyer: Buyer, day: date) -> list[CapRule]:
+    rules = db.session.scalars(_rules_statement(), {"items": item_ids, "day": day}).all()
     return [r for r in rules if r.buyer_category in (None, buyer.category)]
 
 
@@ -157,7 +168,7 @@ def take(quantities: dict[int, Decimal], buyer: Buyer, day: date) -> list[Taken]
         period_key = _period_key(rule.period, day)
         row = None
         if quantity <= rule.max_quantity:
-            row = db.session.execute(_raise_usage(rule, key, period_key, quantity)).first()
+            row = db.session.execute(*_raise_usage(rule, key, period_key, quantity)).first()
         if row is None:
             used = db.session.scalar(
                 select(usage_t.c.used).where(
@@ -170,15 +181,32 @@ def take(quantities: dict[int, Decimal], buyer: Buyer, day: date) -> list[Taken]
 
 
 def _raise_usage(rule: CapRule, key: str, period_key: str, quantity: Decimal):
-    if db.session.get_bind().dialect.name == "postgresql":
+    return _raise_usage_statement(db.session.get_bind().dialect.name), {
+        "rule_id": rule.id,
+        "buyer_key": key,
+        "period_key": period_key,
+        "quantity": quantity,
+        "max": rule.max_quantity,
+    }
+
+
+@cache
+def _raise_usage_statement(dialect: str):
+    """INSERT ... ON CONFLICT DO UPDATE ... WHERE used + q <= max, built once per dialect."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(usage_t).values(rule_id=rule.id, buyer_key=key, period_key=period_key, used=quantity)
+    stmt = insert(usage_t).values(
+        rule_id=bindparam("rule_id"),
+        buyer_key=bindparam("buyer_key"),
+        period_key=bindparam("period_key"),
+        used=bindparam("quantity", type_=usage_t.c.used.type),
+    )
     return stmt.on_conflict_do_update(
         index_elements=[usage_t.c.rule_id, usage_t.c.buyer_key, usage_t.c.period_key],
         set_={"used": usage_t.c.used + stmt.excluded.used},
-        where=usage_t.c.used + stmt.excluded.used <= rule.max_quantity,
+        where=usage_t.c.used + stmt.excluded.used <= bindparam("max", type_=usage_t.c.used.type),
     ).returning(usage_t.c.id)
 
 

@@ -5,11 +5,12 @@ while the cashier scans. Nothing here writes; `orders.checkout` posts the sale."
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Date, bindparam, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from app.db import db, utcnow
@@ -116,23 +117,22 @@ def local_time(moment: datetime) -> datetime:
 # --- pricing a cart ----------------------------------------------------------------------------------------
 
 
-def _price_of(packaging_id, price_list: str, day: date):
-    return (
+@cache
+def _packagings_statement():
+    """Every packaging asked for with its item, price, ceiling and the cylinder its empty is sold in, and the
+    customer location: built once per process (building it costs more than running it, as in the ledger)."""
+    shell = aliased(Packaging)
+    day = bindparam("day", type_=Date)
+    price = (
         select(Price.amount)
-        .where(Price.packaging_id == packaging_id, Price.price_list == price_list, Price.valid_from <= day)
+        .where(Price.packaging_id == Packaging.id, Price.price_list == bindparam("price_list"), Price.valid_from <= day)
         .order_by(Price.valid_from.desc())
         .limit(1)
         .scalar_subquery()
     )
-
-
-def _load_packagings(ids: list[int], price_list: str, day: date) -> tuple[dict[int, tuple], int | None]:
-    """Every packaging in the cart with its item, price, ceiling and the cylinder its empty is sold in, in one
-    statement; also the customer location (where sold goods go)."""
-    shell = aliased(Packaging)
     ceiling = (
         select(Ceiling.amount_per_unit)
-        .where(Ceiling.item_id == Item.id, Ceiling.zone == pricing.zone(), Ceiling.valid_from <= day)
+        .where(Ceiling.item_id == Item.id, Ceiling.zone == bindparam("zone"), Ceiling.valid_from <= day)
         .order_by(Ceiling.valid_from.desc())
         .limit(1)
         .scalar_subquery()
@@ -145,11 +145,18 @@ def _load_packagings(ids: list[int], price_list: str, day: date) -> tuple[dict[i
         .scalar_subquery()
     )
     customer = select(Location.id).where(Location.kind == "customer").order_by(Location.id).limit(1).scalar_subquery()
-    rows = db.session.execute(
-        select(Packaging, _price_of(Packaging.id, price_list, day), ceiling, shell_id, customer)
+    return (
+        select(Packaging, price, ceiling, shell_id, customer)
         .join(Packaging.item)
         .options(contains_eager(Packaging.item))
-        .where(Packaging.id.in_(ids))
+        .where(Packaging.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+def _load_packagings(ids: list[int], price_list: str, day: date) -> tuple[dict[int, tuple], int | None]:
+    """The cart's packagings in one statement (see `_packagings_statement`); also the customer location."""
+    rows = db.session.execute(
+        _packagings_statement(), {"ids": ids, "price_list": price_list, "day": day, "zone": pricing.zone()}
     ).all()
     found = {row[0].id: tuple(row) for row in rows}
     return found, (rows[0][4] if rows else None)

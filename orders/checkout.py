@@ -8,9 +8,10 @@ and subsidy records. A 3-line member sale costs at most 15 statements (tests/ord
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import literal_column, select, update
+from sqlalchemy import bindparam, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
@@ -95,23 +96,30 @@ def settle(total: int, payments: list[PaymentIn]) -> tuple[list[tuple[str, int, 
     return rows, tendered - due
 
 
+@cache
+def _receipt_number_statement():
+    """`UPDATE till ... RETURNING`, built once per process. SQLite writes an UPDATE's columns unqualified
+    (RETURNING too, even inside a subquery), so "till.id" in a correlated subquery would read as the session's
+    own id: the WHERE is not correlated, and the RETURNING subquery is written out with qualified names."""
+    mine = select(session_t.c.till_id).where(
+        session_t.c.closed_at.is_(None), session_t.c.cashier_id == bindparam("user_id")
+    )
+    open_session = literal_column(
+        "(SELECT s.id FROM till_session AS s WHERE s.till_id = till.id AND s.closed_at IS NULL)"
+    )
+    return (
+        update(till_t)
+        .where(till_t.c.code == bindparam("till_code"), till_t.c.is_active, till_t.c.id.in_(mine))
+        .values(receipt_seq=till_t.c.receipt_seq + 1)
+        .returning(till_t.c.id, till_t.c.location_id, till_t.c.code, till_t.c.receipt_seq, open_session)
+    )
+
+
 def _take_receipt_number(code: str, user: User) -> tuple[int, int, str, int]:
     """Raise the till's receipt sequence (locking the till row) if this cashier has the till open; return the
     till id, its location, the receipt number and the session id."""
     code = (code or "").strip().upper()
-    # SQLite writes an UPDATE's columns unqualified (RETURNING too, even inside a subquery), so "till.id" in a
-    # correlated subquery would read as the session's own id: the WHERE is not correlated, and the RETURNING
-    # subquery is written out with qualified names.
-    mine = select(session_t.c.till_id).where(session_t.c.closed_at.is_(None), session_t.c.cashier_id == user.id)
-    open_session = literal_column(
-        "(SELECT s.id FROM till_session AS s WHERE s.till_id = till.id AND s.closed_at IS NULL)"
-    )
-    row = db.session.execute(
-        update(till_t)
-        .where(till_t.c.code == code, till_t.c.is_active, till_t.c.id.in_(mine))
-        .values(receipt_seq=till_t.c.receipt_seq + 1)
-        .returning(till_t.c.id, till_t.c.location_id, till_t.c.code, till_t.c.receipt_seq, open_session)
-    ).first()
+    row = db.session.execute(_receipt_number_statement(), {"till_code": code, "user_id": user.id}).first()
     if row is None:
         open_till(code, user)  # says why in the cashier's words
         raise SaleRefused(_("Till %(code)s is not open.", code=code))
@@ -135,7 +143,6 @@ def post_sale(cart: Cart, payments: list[PaymentIn], key: str, user: User) -> Sa
     taken = caps.take(wanted, priced.buyer, day)
     picks = ledger.pick_under(location_id, wanted)
     moves, from_location = _moves(priced, picks, receipt_number)
-    ledger.post_moves(moves, user.id)
 
     buyer = priced.buyer
     sale = Sale(
@@ -189,6 +196,9 @@ def post_sale(cart: Cart, payments: list[PaymentIn], key: str, user: User) -> Sa
         raise SaleRefused(
             _("This cart was already paid; find its receipt in today's sales."), code="cart_paid"
         ) from exc
+    # The stock last: the shelf rows every till sells from stay locked from here to the commit, so the sale's
+    # own rows are written before, not while other tills wait.
+    ledger.post_moves(moves, user.id)
     return sale
 
 
