@@ -1,5 +1,8 @@
 """How money and quantities look on screens and receipts."""
 
+import csv
+import io
+from collections.abc import Callable
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -29,3 +32,17 @@ def format_local_time(value) -> str:
         return ""
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return value.astimezone(zone).strftime("%d-%m-%Y %H:%M")
+
+
+def csv_line_writer() -> Callable[[list], str]:
+    """A function turning one row into one CSV line (CRLF, quoted as needed), for streamed exports."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def line(values: list) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(values)
+        return buffer.getvalue()
+
+    return line

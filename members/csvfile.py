@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app import audit
 from app.db import db
 from app.errors import ValidationFailed
+from app.formatting import csv_line_writer
 from members import services
 from members.models import Member
 
@@ -201,15 +202,7 @@ def import_members(raw: bytes) -> ImportResult:
 
 def export_rows() -> Iterator[str]:
     """The members as CSV lines (UTF-8, a header first), read in batches so a big register streams."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def line(values) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(values)
-        return buffer.getvalue()
-
+    line = csv_line_writer()
     yield line(COLUMNS)
     last_id = 0
     while True:

@@ -7,7 +7,7 @@ and subsidy records. A 3-line member sale costs at most 15 statements (tests/ord
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cache
 
 from flask_babel import gettext as _
@@ -19,9 +19,9 @@ from app.errors import NotFound, ValidationFailed
 from app.formatting import format_rupiah
 from app.models import User
 from inventory import ledger
-from orders import caps
-from orders.cart import Cart, Priced, PricedLine, SaleRefused, local_time, nik_problem, open_till, price_cart
-from orders.models import PAYMENT_METHODS, Payment, Sale, SaleLine, SubsidyRecord, Till, TillSession
+from orders import caps, subsidy
+from orders.cart import Cart, Priced, SaleRefused, local_time, nik_problem, open_till, price_cart
+from orders.models import PAYMENT_METHODS, Payment, Sale, SaleLine, Till, TillSession
 
 till_t = Till.__table__
 session_t = TillSession.__table__
@@ -188,7 +188,9 @@ def post_sale(cart: Cart, payments: list[PaymentIn], key: str, user: User) -> Sa
     if priced.needs_nik:
         for line in priced.lines:
             if line.kind == "goods" and line.item.is_subsidised:
-                db.session.add(_subsidy_record(sale, line, priced))
+                db.session.add(
+                    subsidy.record(sale, line.item, line.base_quantity, line.unit_price, line.packaging.factor)
+                )
     db.session.add(sale)
     try:
         db.session.flush()
@@ -232,21 +234,6 @@ def _moves(priced: Priced, picks: dict, reference: str) -> tuple[list[ledger.Mov
                 )
             )
     return moves, from_location
-
-
-def _subsidy_record(sale: Sale, line: PricedLine, priced: Priced) -> SubsidyRecord:
-    return SubsidyRecord(
-        sale=sale,
-        item=line.item,
-        sale_date=sale.sale_date,
-        nik=priced.buyer.nik,
-        kk_number=priced.buyer.kk_number,
-        category=priced.buyer.category,
-        buyer_name=priced.buyer_name,
-        is_member=priced.price_list == "member",
-        quantity=line.base_quantity,
-        unit_price=int((Decimal(line.unit_price) / line.packaging.factor).quantize(Decimal(1), ROUND_HALF_UP)),
-    )
 
 
 def get_sale(sale_id: int) -> Sale:

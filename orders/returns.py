@@ -17,8 +17,8 @@ from app.models import User
 from app.terms import term
 from inventory import ledger
 from inventory.models import Location, StockMove
-from orders import caps
-from orders.models import PAYMENT_METHODS, Payment, ReturnLine, SaleLine, SaleReturn, SubsidyRecord, TillSession
+from orders import caps, subsidy
+from orders.models import PAYMENT_METHODS, Payment, ReturnLine, SaleLine, SaleReturn, TillSession
 from orders.tills import sessions_of
 
 
@@ -208,21 +208,7 @@ def approve_return(sale_return: SaleReturn, user: User) -> SaleReturn:
                 )
             )
         if line.item.is_subsidised and sale.buyer_nik:
-            db.session.add(
-                SubsidyRecord(
-                    sale_id=sale.id,
-                    return_id=sale_return.id,
-                    item_id=line.item_id,
-                    sale_date=sale.sale_date,
-                    nik=sale.buyer_nik,
-                    kk_number=sale.buyer_kk,
-                    category=sale.buyer_category,
-                    buyer_name=sale.buyer_name,
-                    is_member=sale.price_list == "member",
-                    quantity=-base,
-                    unit_price=int((line.unit_price / line.packaging.factor).quantize(Decimal(1), ROUND_HALF_UP)),
-                )
-            )
+            db.session.add(subsidy.record(sale, line.item, -base, line.unit_price, line.packaging.factor, sale_return))
     ledger.post_moves(moves, user.id)
     caps.give_back(
         [

@@ -1,10 +1,9 @@
 """The subsidy export: every LPG 3 kg or SPHP sale (and return) of a period with the buyer's NIK and category,
 as CSV to re-key into Pertamina's and Bulog's systems (they have no API we can call)."""
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -12,6 +11,7 @@ from sqlalchemy import select
 
 from app.db import db
 from app.errors import ValidationFailed
+from app.formatting import csv_line_writer
 from app.terms import term
 from inventory.models import Item
 from orders.models import Sale, SubsidyRecord
@@ -31,6 +31,24 @@ COLUMNS = [
     "jenis",
 ]
 MAX_DAYS = 366
+
+
+def record(sale: Sale, item: Item, quantity: Decimal, unit_price: int, factor: Decimal, sale_return=None):
+    """The subsidy record of one sale line (negative quantity for a return): who, which category, how much, at
+    what price per base unit."""
+    return SubsidyRecord(
+        sale=sale,
+        return_id=sale_return.id if sale_return is not None else None,
+        item=item,
+        sale_date=sale.sale_date,
+        nik=sale.buyer_nik,
+        kk_number=sale.buyer_kk,
+        category=sale.buyer_category,
+        buyer_name=sale.buyer_name,
+        is_member=sale.price_list == "member",
+        quantity=quantity,
+        unit_price=int((unit_price / factor).quantize(Decimal(1), ROUND_HALF_UP)),
+    )
 
 
 def subsidised_items() -> list[Item]:
@@ -55,15 +73,7 @@ def check_period(item_sku: str, start: date | None, end: date | None) -> Item:
 
 def export_rows(item: Item, start: date, end: date) -> Iterator[str]:
     """CSV lines, oldest first; returns are negative quantities marked "retur"."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def line(values) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(values)
-        return buffer.getvalue()
-
+    line = csv_line_writer()
     yield line(COLUMNS)
     rows = db.session.execute(
         select(SubsidyRecord, Sale.receipt_number)

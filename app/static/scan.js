@@ -7,7 +7,17 @@
     const meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
   }
-  window.lumbung = { csrfToken };
+  // A key for a request that may be retried (Idempotency-Key); randomUUID needs a secure context, so a till
+  // served over plain http on the shop's LAN makes one from getRandomValues.
+  function uuid() {
+    if (window.crypto.randomUUID) return window.crypto.randomUUID();
+    const b = window.crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, function (x) { return x.toString(16).padStart(2, "0"); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  window.lumbung = { csrfToken, uuid };
 
   function clean(value) {
     // Wedge scanners and camera apps add whitespace or a literal "\n"; GS (FNC1) stays, the server needs it.

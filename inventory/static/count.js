@@ -15,15 +15,6 @@
   const tbody = document.querySelector("#count-lines tbody");
   let queue = Promise.resolve();
 
-  function uuid() {
-    if (window.crypto.randomUUID) return window.crypto.randomUUID();
-    const b = window.crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const h = Array.from(b, function (x) { return x.toString(16).padStart(2, "0"); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
-
   function formatQty(text) {
     if (text === null || text === undefined) return "—";
     const trimmed = text.indexOf(".") >= 0 ? text.replace(/0+$/, "").replace(/\.$/, "") : text;
@@ -41,7 +32,7 @@
       Accept: "application/json",
       "X-CSRFToken": window.lumbung.csrfToken(),
     };
-    if (method === "POST") headers["Idempotency-Key"] = uuid();
+    if (method === "POST") headers["Idempotency-Key"] = window.lumbung.uuid();
     for (let attempt = 0; ; attempt++) {
       try {
         // The same key on a retry: a scan that did reach the server is not counted twice.

@@ -23,15 +23,7 @@
   // what the scanner types. Selecting its (empty) text puts the caret back.
   function focusScan() { scanInput.focus(); scanInput.select(); }
 
-  function uuid() {
-    if (window.crypto.randomUUID) return window.crypto.randomUUID();
-    const b = window.crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const h = Array.from(b, function (x) { return x.toString(16).padStart(2, "0"); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
-  function fresh() { return { key: uuid(), member: null, memberInfo: null, buyer: { nik: "", kk_number: "", category: "", name: "" }, lines: [] }; }
+  function fresh() { return { key: window.lumbung.uuid(), member: null, memberInfo: null, buyer: { nik: "", kk_number: "", category: "", name: "" }, lines: [] }; }
   function load() { try { return JSON.parse(localStorage.getItem(cartKey)); } catch (e) { return null; } }
   function save() { localStorage.setItem(cartKey, JSON.stringify(state)); }
   function outbox() { try { return JSON.parse(localStorage.getItem(outboxKey)) || []; } catch (e) { return []; } }
