@@ -9,12 +9,12 @@ stored: a failed request commits nothing, so retrying it is simply a new attempt
 import hashlib
 import json
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 
 from flask import Response, make_response, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
@@ -66,6 +66,17 @@ def _fingerprint() -> str:
     return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
 
 
+keys_t = IdempotencyKey.__table__
+
+
+@cache
+def _stored_statement():
+    """The stored answer of a key, built once per process (every mutating request asks)."""
+    return select(
+        keys_t.c.fingerprint, keys_t.c.status_code, keys_t.c.content_type, keys_t.c.location, keys_t.c.response_body
+    ).where(keys_t.c.user_id == bindparam("user_id"), keys_t.c.key == bindparam("key"))
+
+
 def _claim(user_id: int, key: str) -> None:
     """Hold the key for this transaction; a second request with it while we work gets 409."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -89,9 +100,7 @@ def idempotent(view: Callable) -> Callable:
             )
         fingerprint = _fingerprint()
         _claim(current_user.id, key)
-        stored = db.session.scalar(
-            select(IdempotencyKey).where(IdempotencyKey.user_id == current_user.id, IdempotencyKey.key == key)
-        )
+        stored = db.session.execute(_stored_statement(), {"user_id": current_user.id, "key": key}).first()
         if stored is not None:
             if stored.fingerprint != fingerprint:
                 raise KeyReused(_("This Idempotency-Key was already used for a different request."))
@@ -103,20 +112,21 @@ def idempotent(view: Callable) -> Callable:
         response = view(*args, **kwargs)
         response = make_response(response)
         if 200 <= response.status_code < 400:
-            db.session.add(
-                IdempotencyKey(
-                    user_id=current_user.id,
-                    key=key,
-                    fingerprint=fingerprint,
-                    status_code=response.status_code,
-                    content_type=response.content_type,
-                    location=response.headers.get("Location"),
-                    response_body=response.get_data(as_text=True),
-                    created_at=utcnow(),
-                )
-            )
+            db.session.flush()  # whatever the view left pending, before the key's own INSERT
             try:
-                db.session.flush()
+                db.session.execute(
+                    insert(keys_t),
+                    {
+                        "user_id": current_user.id,
+                        "key": key,
+                        "fingerprint": fingerprint,
+                        "status_code": response.status_code,
+                        "content_type": response.content_type,
+                        "location": response.headers.get("Location"),
+                        "response_body": response.get_data(as_text=True),
+                        "created_at": utcnow(),
+                    },
+                )
             except IntegrityError as exc:  # another request won the same key (SQLite has no advisory lock)
                 raise KeyInFlight(_("This request is still being processed; try again in a moment.")) from exc
         return response
