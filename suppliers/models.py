@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Money, Qty, TimestampMixin, UTCDateTime, db
@@ -115,6 +115,16 @@ class PurchaseOrder(TimestampMixin, db.Model):
             name="status",
         ),
         Index("ix_purchase_order_supplier_status", "supplier_id", "status"),
+        CheckConstraint("origin IN ('manual','reorder')", name="origin"),
+        # The reorder checks' single open draft per supplier and destination: two checks can't make two.
+        Index(
+            "uq_purchase_order_reorder_draft",
+            "supplier_id",
+            "destination_id",
+            unique=True,
+            postgresql_where=text("status = 'draft' AND origin = 'reorder'"),
+            sqlite_where=text("status = 'draft' AND origin = 'reorder'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,6 +135,7 @@ class PurchaseOrder(TimestampMixin, db.Model):
     expected_date: Mapped[date | None]
     destination_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
     note: Mapped[str] = mapped_column(Text, default="")
+    origin: Mapped[str] = mapped_column(String(10), default="manual", server_default="manual")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -161,6 +172,7 @@ class PurchaseOrderLine(db.Model):
     quantity: Mapped[Decimal] = mapped_column(Qty())  # the same in base units
     unit_cost: Mapped[int] = mapped_column(Money)  # rupiah per purchase packaging
     received_quantity: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))  # base units
+    reasoning: Mapped[dict | None] = mapped_column(JSON)  # a reorder suggestion's figures, shown in words
 
     order: Mapped[PurchaseOrder] = relationship(back_populates="lines")
     item: Mapped[Item] = relationship()
@@ -251,3 +263,32 @@ class SupplierReturn(TimestampMixin, db.Model):
     @property
     def reference(self) -> str:
         return f"RET-{self.id}"
+
+
+class ReorderRule(TimestampMixin, db.Model):
+    """When to reorder an item for a location and how much: below the reorder point, up to the order-up-to
+    level, from the preferred supplier (lead time and pack multiple come from its catalogue)."""
+
+    __tablename__ = "reorder_rule"
+    __table_args__ = (
+        UniqueConstraint("item_id", "location_id"),
+        CheckConstraint("reorder_point >= 0 AND safety_stock >= 0", name="levels"),
+        CheckConstraint("order_up_to > reorder_point", name="order_up_to"),
+        CheckConstraint("review_period_days >= 0", name="review_period_days"),
+        CheckConstraint("demand_days IS NULL OR demand_days > 0", name="demand_days"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("supplier.id"), index=True)
+    reorder_point: Mapped[Decimal] = mapped_column(Qty())  # base units
+    order_up_to: Mapped[Decimal] = mapped_column(Qty())
+    safety_stock: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    review_period_days: Mapped[int] = mapped_column(default=7)
+    demand_days: Mapped[int | None]  # set: the reorder point follows the average sales of the last N days
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    item: Mapped[Item] = relationship()
+    location: Mapped[Location] = relationship()
+    supplier: Mapped[Supplier] = relationship()

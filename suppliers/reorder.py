@@ -1,0 +1,239 @@
+"""Reorder rules and the check that turns them into a line on the supplier's reorder draft.
+
+A check is idempotent by construction: it computes what the draft line *should* be from the position (on hand +
+on order, the draft itself left out) and sets it, under a lock on the supplier's row, so running it twice, or two
+at once, leaves the same draft. Every line keeps its reasoning (on hand, on order, levels, lead time, the cap
+applied, the result) for the manager to read. Lines of one draft share the supplier's weight limit: the line
+checked first keeps its quantity, a later one gets what room is left (and says so).
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app import audit
+from app.db import db, utcnow
+from app.errors import NotFound, ValidationFailed
+from inventory import ledger
+from inventory.models import Item, Location
+from suppliers.models import PurchaseOrder, PurchaseOrderLine, ReorderRule, Supplier, SupplierItem
+from suppliers.services import cost_on, next_number, quota_on, quota_used
+
+OPEN_STATUSES = ("draft", "submitted", "approved", "partially_received")  # still to arrive: "on order"
+
+
+def set_rule(
+    item: Item,
+    location: Location,
+    supplier: Supplier,
+    reorder_point: Decimal,
+    order_up_to: Decimal,
+    safety_stock: Decimal = Decimal(0),
+    review_period_days: int = 7,
+    demand_days: int | None = None,
+) -> ReorderRule:
+    """Create or change the rule of an item at a location (audited)."""
+    errors: dict[str, list[str]] = {}
+    if not location.tracks_stock:
+        errors["location_id"] = [_("Goods must arrive at one of our locations.")]
+    if _catalogue_entry(supplier.id, item.id) is None:
+        errors["supplier_id"] = [_("%(supplier)s does not sell %(item)s.", supplier=supplier.name, item=item.name_id)]
+    if reorder_point < 0 or safety_stock < 0:
+        errors["reorder_point"] = [_("0 or more.")]
+    if order_up_to <= reorder_point:
+        errors["order_up_to"] = [_("More than the reorder point.")]
+    if review_period_days < 0 or (demand_days is not None and demand_days <= 0):
+        errors["review_period_days"] = [_("0 or more.")]
+    if errors:
+        raise ValidationFailed(_("Check the reorder rule."), fields=errors)
+    rule = db.session.scalar(
+        select(ReorderRule).where(ReorderRule.item_id == item.id, ReorderRule.location_id == location.id)
+    )
+    if rule is None:
+        rule = ReorderRule(item=item, location=location)
+        db.session.add(rule)
+    rule.supplier = supplier
+    rule.reorder_point, rule.order_up_to, rule.safety_stock = reorder_point, order_up_to, safety_stock
+    rule.review_period_days, rule.demand_days, rule.is_active = review_period_days, demand_days, True
+    db.session.flush()
+    audit.record(
+        "set_reorder_rule",
+        "reorder_rule",
+        rule.id,
+        {"supplier": supplier.code, "reorder_point": reorder_point, "order_up_to": order_up_to},
+    )
+    return rule
+
+
+def _catalogue_entry(supplier_id: int, item_id: int) -> SupplierItem | None:
+    return db.session.scalar(
+        select(SupplierItem).where(SupplierItem.supplier_id == supplier_id, SupplierItem.item_id == item_id)
+    )
+
+
+@dataclass
+class Reasoning:
+    """Why a suggestion is what it is, in figures (base units; packs of the purchase packaging)."""
+
+    on_hand: Decimal
+    on_order: Decimal
+    position: Decimal
+    reorder_point: Decimal
+    order_up_to: Decimal
+    safety_stock: Decimal
+    lead_time_days: int
+    review_period_days: int
+    needed: Decimal  # order-up-to minus position, when at or below the reorder point
+    pack_size: Decimal  # base units in one purchase packaging
+    multiple: Decimal  # packs ordered in multiples of this
+    packs: Decimal  # what the rounding gives
+    cap: str | None  # "max_order_kg" or "quota" when a supplier's limit cut the order
+    cap_limit: Decimal | None  # the limit's room left, in packs
+    result: Decimal  # packs on the draft line
+
+    def as_json(self) -> dict:
+        return {k: (format(v.normalize(), "f") if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
+
+
+def on_order(item_id: int, location_id: int, exclude_order_id: int | None = None) -> Decimal:
+    """What open orders (drafts included) still bring of an item to a location."""
+    stmt = (
+        select(func.sum(PurchaseOrderLine.quantity - PurchaseOrderLine.received_quantity))
+        .join(PurchaseOrderLine.order)
+        .where(
+            PurchaseOrderLine.item_id == item_id,
+            PurchaseOrder.destination_id == location_id,
+            PurchaseOrder.status.in_(OPEN_STATUSES),
+        )
+    )
+    if exclude_order_id is not None:
+        stmt = stmt.where(PurchaseOrder.id != exclude_order_id)
+    return Decimal(db.session.scalar(stmt) or 0)
+
+
+def _round_up(quantity: Decimal, step: Decimal) -> Decimal:
+    return (quantity / step).to_integral_value(ROUND_CEILING) * step
+
+
+def _round_down(quantity: Decimal, step: Decimal) -> Decimal:
+    return (quantity / step).to_integral_value(ROUND_FLOOR) * step
+
+
+def check(rule_id: int, day: date | None = None) -> PurchaseOrderLine | None:
+    """Bring the rule's line on its supplier's reorder draft to what the position asks for now (removing it when
+    nothing is needed); return the line, or None."""
+    rule = db.session.get(ReorderRule, rule_id)
+    if rule is None:
+        raise NotFound(_("Reorder rule not found."))
+    day = day or utcnow().date()
+    # One check per supplier at a time: the draft, its weight and the month's quota are read and written under it.
+    supplier = db.session.execute(
+        select(Supplier).where(Supplier.id == rule.supplier_id).with_for_update()
+    ).scalar_one()
+    draft = _draft(supplier.id, rule.location_id)
+    entry = _catalogue_entry(supplier.id, rule.item_id)
+    line = next((ln for ln in draft.lines if ln.item_id == rule.item_id), None) if draft else None
+    reasoning = _reason(rule, supplier, entry, draft, day)
+    if not rule.is_active or not supplier.is_active or reasoning.result <= 0:
+        if line is not None:
+            draft.lines.remove(line)
+            db.session.flush()
+        return None
+    values = {
+        "packs": reasoning.result,
+        "quantity": ledger.quantize_qty(reasoning.result * entry.packaging.factor, rule.item.base_unit),
+        "unit_cost": cost_on(entry, day) or 0,
+        "reasoning": reasoning.as_json(),
+    }
+    if draft is None:
+        draft = _new_draft(supplier, rule.location_id, day)
+    if line is None:
+        line = PurchaseOrderLine(item_id=rule.item_id, packaging_id=entry.packaging_id, **values)
+        draft.lines.append(line)
+    for name, value in values.items():
+        setattr(line, name, value)
+    db.session.flush()
+    return line
+
+
+def _reason(rule: ReorderRule, supplier: Supplier, entry: SupplierItem, draft, day: date) -> Reasoning:
+    on_hand = ledger.available_under(rule.location_id, [rule.item_id])[rule.item_id]
+    coming = on_order(rule.item_id, rule.location_id, exclude_order_id=draft.id if draft else None)
+    position = on_hand + coming
+    pack_size = entry.packaging.factor
+    needed = rule.order_up_to - position if position <= rule.reorder_point else Decimal(0)
+    rounded = _round_up(needed / pack_size, entry.order_multiple) if needed > 0 else Decimal(0)
+    packs, cap, room = rounded, None, None
+    if packs > 0 and supplier.max_order_kg is not None and entry.kg_per_unit > 0:
+        others = sum(
+            (
+                ln.quantity * _kg_per_unit(supplier.id, ln.item_id)
+                for ln in (draft.lines if draft else [])
+                if ln.item_id != rule.item_id
+            ),
+            Decimal(0),
+        )
+        room_kg = max(supplier.max_order_kg - others, Decimal(0))
+        room = _round_down(room_kg / (entry.kg_per_unit * pack_size), entry.order_multiple)
+        if packs > room:
+            cap, packs = "max_order_kg", room
+    quota = quota_on(supplier.id, rule.item_id, day) if packs > 0 else None
+    if quota is not None:
+        month = day.replace(day=1)
+        next_month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        left = max(quota - quota_used(supplier.id, rule.item_id, month, next_month), Decimal(0))
+        quota_room = _round_down(left / pack_size, entry.order_multiple)
+        if packs > quota_room:
+            cap, room, packs = "quota", quota_room, quota_room
+    return Reasoning(
+        on_hand=on_hand,
+        on_order=coming,
+        position=position,
+        reorder_point=rule.reorder_point,
+        order_up_to=rule.order_up_to,
+        safety_stock=rule.safety_stock,
+        lead_time_days=supplier.lead_time_days,
+        review_period_days=rule.review_period_days,
+        needed=max(needed, Decimal(0)),
+        pack_size=pack_size,
+        multiple=entry.order_multiple,
+        packs=rounded,
+        cap=cap,
+        cap_limit=room if cap else None,
+        result=packs,
+    )
+
+
+def _kg_per_unit(supplier_id: int, item_id: int) -> Decimal:
+    entry = _catalogue_entry(supplier_id, item_id)
+    return entry.kg_per_unit if entry else Decimal(0)
+
+
+def _draft(supplier_id: int, location_id: int) -> PurchaseOrder | None:
+    return db.session.scalar(
+        select(PurchaseOrder).where(
+            PurchaseOrder.supplier_id == supplier_id,
+            PurchaseOrder.destination_id == location_id,
+            PurchaseOrder.status == "draft",
+            PurchaseOrder.origin == "reorder",
+        )
+    )
+
+
+def _new_draft(supplier: Supplier, location_id: int, day: date) -> PurchaseOrder:
+    draft = PurchaseOrder(
+        number=f"PO-{day.year}-{next_number(f'po-{day.year}'):05d}",
+        supplier=supplier,
+        destination_id=location_id,
+        status="draft",
+        origin="reorder",
+        order_date=day,
+        note="",
+    )
+    db.session.add(draft)
+    db.session.flush()
+    audit.record("create", "purchase_order", draft.id, {"number": draft.number, "origin": "reorder"})
+    return draft

@@ -1,0 +1,88 @@
+"""The reorder check: the quantity, rounded to the supplier's multiple and cut by its limits, on the supplier's
+single reorder draft, with its reasoning; running it again changes nothing."""
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from app.db import db, utcnow
+from suppliers import reorder, services
+from suppliers.models import PurchaseOrder, PurchaseOrderLine
+
+D = Decimal
+
+
+def drafts() -> list[PurchaseOrder]:
+    return db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.origin == "reorder")).all()
+
+
+def test_below_the_reorder_point_orders_up_to_the_level_in_whole_bales(shop):
+    # SPHP at the warehouse: 60 packs on hand, nothing on order; Bulog sells bales of 10 packs.
+    rule = reorder.set_rule(shop.items["SPHP5"], shop.warehouse, shop.bulog, D(100), D(300), D(20))
+    line = reorder.check(rule.id)
+    assert (line.packs, line.quantity) == (D(24), D(240))  # 300 - 60 = 240 packs = 24 bales (1,200 kg)
+    assert line.order.status == "draft" and line.order.origin == "reorder" and line.order.destination == shop.warehouse
+    assert line.unit_cost == 565000
+    assert line.reasoning == {
+        "on_hand": "60",
+        "on_order": "0",
+        "position": "60",
+        "reorder_point": "100",
+        "order_up_to": "300",
+        "safety_stock": "20",
+        "lead_time_days": 3,
+        "review_period_days": 7,
+        "needed": "240",
+        "pack_size": "10",
+        "multiple": "1",
+        "packs": "24",
+        "cap": None,
+        "cap_limit": None,
+        "result": "24",
+    }
+    again = reorder.check(rule.id)  # idempotent: the same draft, the same line, the same quantity
+    assert again.id == line.id and again.packs == D(24)
+    assert len(drafts()) == 1 and db.session.scalar(select(func.count(PurchaseOrderLine.id))) == 1
+
+
+def test_bulog_takes_at_most_two_tonnes_per_order_counting_the_other_lines(shop):
+    rice = reorder.set_rule(shop.items["BRS-MED"], shop.warehouse, shop.bulog, D(600), D(1500))
+    assert reorder.check(rice.id).packs == D(20)  # 1500 - 500 kg = 20 sacks of 50 kg = 1,000 kg
+    sphp = reorder.set_rule(shop.items["SPHP5"], shop.warehouse, shop.bulog, D(100), D(600))
+    line = reorder.check(sphp.id)  # would be 54 bales (2,700 kg); 1,000 kg of room is 20 bales
+    assert line.packs == D(20)
+    assert (line.reasoning["packs"], line.reasoning["cap"], line.reasoning["cap_limit"]) == ("54", "max_order_kg", "20")
+    assert len(drafts()) == 1 and len(drafts()[0].lines) == 2
+
+
+def test_the_agents_monthly_quota_cuts_the_suggestion(shop):
+    # 100 cylinders already ordered (submitted) this month of a quota of 250: 150 are left.
+    order = services.create_order(shop.agent, shop.warehouse, shop.clerk)
+    services.set_line(order, shop.items["LPG3"].id, D(100), shop.clerk)
+    services.transition(order, "submit", shop.clerk)
+    rule = reorder.set_rule(shop.items["LPG3"], shop.locations["GDG-B"], shop.agent, D(200), D(500))
+    line = reorder.check(rule.id, utcnow().date())
+    # GDG-B holds 60; the submitted order goes to GDG, not GDG-B, so it is not on order here: 500 - 60 = 440.
+    assert line.packs == D(150)
+    assert (line.reasoning["needed"], line.reasoning["packs"], line.reasoning["cap"]) == ("440", "440", "quota")
+
+
+def test_what_is_on_order_counts_and_a_line_no_longer_needed_goes(shop):
+    rule = reorder.set_rule(shop.items["SPHP5"], shop.warehouse, shop.bulog, D(100), D(300))
+    assert reorder.check(rule.id).packs == D(24)
+    manual = services.create_order(shop.bulog, shop.warehouse, shop.clerk)
+    services.set_line(manual, shop.items["SPHP5"].id, D(5), shop.clerk)  # 50 packs on order: position 110
+    assert reorder.check(rule.id) is None
+    assert drafts()[0].lines == []
+    services.set_line(manual, shop.items["SPHP5"].id, D(2), shop.clerk)  # 20 on order: position 80 <= 100
+    assert reorder.check(rule.id).packs == D(22)  # 300 - 80 = 220 packs
+
+
+def test_a_rule_needs_a_supplier_that_sells_the_item_and_sensible_levels(shop):
+    import pytest
+
+    from app.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        reorder.set_rule(shop.items["LPG3"], shop.warehouse, shop.bulog, D(10), D(5))
+    assert set(refused.value.fields) == {"supplier_id", "order_up_to"}
