@@ -57,6 +57,7 @@ def _register_packages(app: Flask) -> None:
     from app import views as app_views
     from inventory import api as inventory_api
     from inventory import cli as inventory_cli
+    from inventory import ledger
     from inventory import views as inventory_views
     from members import api as members_api
     from members import views as members_views
@@ -64,6 +65,7 @@ def _register_packages(app: Flask) -> None:
     from orders import till_views
     from orders import views as orders_views
     from suppliers import api as suppliers_api
+    from suppliers import jobs as suppliers_jobs
     from suppliers import views as suppliers_views
 
     app.register_blueprint(app_views.bp)
@@ -77,6 +79,8 @@ def _register_packages(app: Flask) -> None:
     app_views.register_menu(app, suppliers_views.MENU, suppliers_views.home_counts)
     app.register_blueprint(orders_views.bp)
     app_views.register_menu(app, orders_views.MENU, orders_views.home_counts)
+    # The floors below tell the ones above through signals, connected here on the roof.
+    ledger.stock_fell.connect(suppliers_jobs.on_stock_fell)
     for blp in members_api.blueprints:
         api.register_blueprint(blp)
     for blp in inventory_api.blueprints + suppliers_api.blueprints + orders_api.blueprints:

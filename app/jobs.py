@@ -12,9 +12,12 @@ from typing import Any
 from flask import Flask, current_app, g, has_request_context
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from rq.timeouts import TimerDeathPenalty
 
 QUEUES = ("default", "reorder", "reports")
+WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 log = logging.getLogger(__name__)
 
 
@@ -51,10 +54,10 @@ def queue(name: str = "default", app: Flask | None = None) -> Queue:
 
 
 def enqueue_after_commit(func: Callable, *args: Any, queue_name: str = "default", **options: Any) -> None:
-    """Enqueue a job once the current request's transaction has committed."""
+    """Enqueue a job once the current request's transaction has committed (outside a request: now)."""
     pending = g.setdefault("jobs_after_commit", []) if has_request_context() else None
     if pending is None:
-        queue(queue_name).enqueue(func, *args, **options)
+        _enqueue(current_app, func, args, queue_name, options)
     else:
         pending.append((func, args, queue_name, options))
 
@@ -62,10 +65,28 @@ def enqueue_after_commit(func: Callable, *args: Any, queue_name: str = "default"
 def flush_after_commit(app: Flask) -> None:
     """Called by the request hook right after a successful commit."""
     for func, args, queue_name, options in g.pop("jobs_after_commit", []):
+        _enqueue(app, func, args, queue_name, options)
+
+
+def _enqueue(app: Flask, func: Callable, args: tuple, queue_name: str, options: dict) -> None:
+    try:
+        enqueue_once(queue(queue_name, app), func, *args, **options)
+    except Exception:  # Redis down: the outbox (where a job matters) catches up later
+        log.exception("Could not enqueue %s", getattr(func, "__name__", func))
+
+
+def enqueue_once(target: Queue, func: Callable, *args: Any, job_id: str | None = None, **options: Any) -> Job | None:
+    """Enqueue, unless a job with this id is still waiting to run (return None then). Unlike RQ's `unique`, a
+    finished or failed job of the same id does not block the next one."""
+    options.pop("unique", None)
+    if job_id is not None:
         try:
-            queue(queue_name, app).enqueue(func, *args, **options)
-        except Exception:  # Redis down: the outbox (where a job matters) catches up later
-            log.exception("Could not enqueue %s", getattr(func, "__name__", func))
+            waiting = Job.fetch(job_id, connection=target.connection).get_status() in WAITING
+        except NoSuchJobError:
+            waiting = False
+        if waiting:
+            return None
+    return target.enqueue(func, *args, job_id=job_id, **options)
 
 
 def _run_in_process(app: Flask, stop: threading.Event) -> None:

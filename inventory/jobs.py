@@ -31,11 +31,4 @@ def verify_ledger() -> int:
 
 def enqueue_verify_ledger():
     """Queue a ledger check now (a second request while one waits is dropped by its fixed id)."""
-    from rq.exceptions import DuplicateJobError
-
-    try:
-        return jobs.queue("reports").enqueue(
-            verify_ledger, job_id="inventory:verify-ledger", unique=True, **VERIFY_OPTIONS
-        )
-    except DuplicateJobError:
-        return None
+    return jobs.enqueue_once(jobs.queue("reports"), verify_ledger, job_id="inventory-verify-ledger", **VERIFY_OPTIONS)

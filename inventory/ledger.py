@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import NamedTuple
 
+from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import (
     Integer,
@@ -36,13 +37,27 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from app.db import Rate, db, insert_ignoring_duplicates, utcnow
 from app.errors import DomainError, ValidationFailed
 from app.terms import term
-from inventory.models import BASE_UNITS, MOVE_REASONS, UNTRACKED_KINDS, Item, Location, Lot, StockBalance, StockMove
+from inventory.models import (
+    BASE_UNITS,
+    MOVE_REASONS,
+    UNTRACKED_KINDS,
+    Item,
+    Location,
+    Lot,
+    StockBalance,
+    StockMove,
+    StockOutbox,
+)
 
 COST_PLACES = Decimal("0.0001")
 QTY_PLACES = Decimal("0.001")
 balance_t = StockBalance.__table__
 item_t = Item.__table__
 move_t = StockMove.__table__
+outbox_t = StockOutbox.__table__
+# Sent after a batch that lowered stock was written (not committed): [(item id, location id)]. Whoever watches
+# stock levels (the reorder check, a floor above) subscribes; the outbox row is already in the transaction.
+stock_fell = Namespace().signal("stock-fell")
 location_t = Location.__table__
 
 
@@ -153,7 +168,13 @@ class _Statements:
         # to completion whether or not the INSERT reads it); row order of unnest is the input order.
         self.write_pg = text(
             "WITH changed AS (UPDATE stock_balance AS b SET quantity = b.quantity + v.delta"
-            " FROM unnest(CAST(:ids AS integer[]), CAST(:deltas AS numeric[])) AS v(id, delta) WHERE b.id = v.id)"
+            " FROM unnest(CAST(:ids AS integer[]), CAST(:deltas AS numeric[])) AS v(id, delta) WHERE b.id = v.id),"
+            " fell AS (INSERT INTO stock_outbox (item_id, location_id, generation, touched_at)"
+            " SELECT f.item_id, f.location_id, 1, CAST(:posted_at AS timestamptz)"
+            " FROM unnest(CAST(:fell_items AS integer[]), CAST(:fell_locations AS integer[]))"
+            " AS f(item_id, location_id)"
+            " ON CONFLICT (item_id, location_id) DO UPDATE"
+            " SET generation = stock_outbox.generation + 1, touched_at = EXCLUDED.touched_at)"
             " INSERT INTO stock_move (posted_at, user_id, item_id, lot_id, from_location_id, to_location_id,"
             " quantity, unit_cost, reason, reference, reverses_move_id)"
             " SELECT CAST(:posted_at AS timestamptz), CAST(:user_id AS integer), m.* FROM unnest("
@@ -163,6 +184,14 @@ class _Statements:
             " RETURNING id"
         )
         self.insert_moves = insert(move_t).returning(move_t.c.id)
+        if not self.postgresql:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            fell = sqlite_insert(outbox_t)
+            self.fell_sqlite = fell.on_conflict_do_update(
+                index_elements=[outbox_t.c.item_id, outbox_t.c.location_id],
+                set_={"generation": outbox_t.c.generation + 1, "touched_at": fell.excluded.touched_at},
+            )
 
     def _within(self, column, name: str):
         if self.postgresql:
@@ -266,7 +295,10 @@ def post_moves(moves: list[Move], user_id: int | None = None) -> list[int]:
     unit_costs = [
         Decimal(m.unit_cost) if is_priced else costs[m.item_id] for m, is_priced in zip(moves, priced, strict=True)
     ]
-    ids = _write(conn, sql, changed, moves, quantities, unit_costs, user_id)
+    fell = sorted({(k[0], k[1]) for k in keys if deltas[k] < 0})
+    ids = _write(conn, sql, changed, moves, quantities, unit_costs, user_id, fell)
+    if fell:
+        stock_fell.send(None, fell=fell)
     _expire_cached(list(new_costs), {balances[k][0] for k in keys})
     return ids
 
@@ -297,8 +329,10 @@ def _write(
     quantities: list[Decimal],
     unit_costs: list[Decimal],
     user_id: int | None,
+    fell: list[tuple[int, int]],
 ) -> list[int]:
-    """Add each balance's net change and insert the moves; return the move ids in input order."""
+    """Add each balance's net change, insert the moves and note where stock fell (the outbox); return the move
+    ids in input order."""
     now = utcnow()
     if sql.postgresql:
         ids = (
@@ -318,12 +352,19 @@ def _write(
                     "reason": [m.reason for m in moves],
                     "reference": [m.reference for m in moves],
                     "reverses_move_id": [m.reverses_move_id for m in moves],
+                    "fell_items": [item_id for item_id, _ in fell],
+                    "fell_locations": [location_id for _, location_id in fell],
                 },
             )
             .scalars()
             .all()
         )
         return sorted(ids)  # one INSERT numbers its rows in order, so sorted ids follow the input order
+    if fell:
+        conn.execute(
+            sql.fell_sqlite,
+            [{"item_id": i, "location_id": loc, "generation": 1, "touched_at": now} for i, loc in fell],
+        )
     if changed:
         conn.execute(
             update(balance_t)

@@ -372,3 +372,18 @@ class StockCountLine(db.Model):
         """The variance in rupiah, at the posted cost, or the moving average until it is posted."""
         cost = self.item.average_cost if self.unit_cost is None else self.unit_cost
         return int((self.variance * Decimal(cost)).to_integral_value())
+
+
+class StockOutbox(db.Model):
+    """Stock fell at a location: work for whoever watches stock levels (the reorder check), written in the same
+    transaction as the moves. One row per item and location while pending; every further fall raises its
+    generation, so the job that handles it deletes it only if nothing fell while it worked."""
+
+    __tablename__ = "stock_outbox"
+    __table_args__ = (UniqueConstraint("item_id", "location_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    generation: Mapped[int] = mapped_column(default=1)
+    touched_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -71,3 +71,15 @@ def test_a_real_worker_process_runs_the_ledger_check(app, database_url):
         queue.empty()
         with app.app_context():
             truncate_all(db.engine)
+
+
+def test_the_ledger_check_is_queued_once_under_its_fixed_id(app, session):
+    from inventory.jobs import enqueue_verify_ledger
+
+    queued = Queue("reports", connection=jobs.connection(app))
+    queued.empty()
+    first = enqueue_verify_ledger()
+    assert first is not None and first.id == "inventory-verify-ledger"
+    assert enqueue_verify_ledger() is None  # a second request while one waits is dropped
+    assert queued.count == 1
+    queued.empty()

@@ -1,0 +1,89 @@
+"""Reorder jobs (RQ): module-level functions taking ids, idempotent, with explicit queue and limits.
+
+The ledger writes an outbox row wherever stock fell (in the sale's own transaction) and sends `stock_fell`;
+`on_stock_fell` queues one check per (item, location) after the commit, under a fixed job id, so a burst of
+sales queues one check, not one per sale. Selling never waits for Redis: if it is down the outbox row stays and
+the periodic job picks it up.
+"""
+
+import logging
+
+from rq import Retry
+from sqlalchemy import delete, select
+
+from app import jobs
+from app.db import db
+from inventory.models import Location, StockOutbox
+from suppliers import reorder
+from suppliers.models import ReorderRule
+
+log = logging.getLogger(__name__)
+
+QUEUE = "reorder"
+CHECK_OPTIONS = {
+    "job_timeout": 120,
+    "retry": Retry(max=3, interval=[10, 30, 60]),
+    "result_ttl": 3600,
+    "failure_ttl": 7 * 86400,
+}
+
+
+def check_id(item_id: int, location_id: int) -> str:
+    return f"reorder-check-{item_id}-{location_id}"
+
+
+def reorder_check(item_id: int, location_id: int) -> int:
+    """Check every active rule watching this item here or at a location above; then clear the outbox row, unless
+    stock fell again while we worked (its generation moved on: the next check is already due). Return the number
+    of rules checked."""
+    outbox = StockOutbox.__table__
+    seen = db.session.scalar(
+        select(outbox.c.generation).where(outbox.c.item_id == item_id, outbox.c.location_id == location_id)
+    )
+    rules = db.session.scalars(
+        select(ReorderRule.id)
+        .where(
+            ReorderRule.item_id == item_id,
+            ReorderRule.location_id.in_(_this_and_above(location_id)),
+            ReorderRule.is_active,
+        )
+        .order_by(ReorderRule.id)
+    ).all()
+    for rule_id in rules:
+        reorder.check(rule_id)
+    if seen is not None:
+        db.session.execute(
+            delete(outbox).where(
+                outbox.c.item_id == item_id, outbox.c.location_id == location_id, outbox.c.generation == seen
+            )
+        )
+    db.session.commit()
+    return len(rules)
+
+
+def _this_and_above(location_id: int) -> list[int]:
+    ids, location = [], db.session.get(Location, location_id)
+    while location is not None:
+        ids.append(location.id)
+        location = location.parent
+    return ids
+
+
+def enqueue_check(item_id: int, location_id: int) -> None:
+    """Queue a check now, unless one for the same item and location is already waiting (its fixed id)."""
+    jobs.enqueue_once(
+        jobs.queue(QUEUE), reorder_check, item_id, location_id, job_id=check_id(item_id, location_id), **CHECK_OPTIONS
+    )
+
+
+def on_stock_fell(sender, fell: list[tuple[int, int]]) -> None:
+    """The ledger lowered stock: queue a check for each place, once the transaction has committed."""
+    for item_id, location_id in fell:
+        jobs.enqueue_after_commit(
+            reorder_check,
+            item_id,
+            location_id,
+            queue_name=QUEUE,
+            job_id=check_id(item_id, location_id),
+            **CHECK_OPTIONS,
+        )

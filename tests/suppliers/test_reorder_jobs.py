@@ -1,0 +1,136 @@
+"""Where stock falls the ledger writes an outbox row in the same transaction; the reorder job turns it into the
+draft line and clears it; a real worker process does so on real Redis after a sale over HTTP."""
+
+import os
+import subprocess
+import sys
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Queue
+from sqlalchemy import select
+
+from app.db import db
+from inventory.ledger import Move, post_moves
+from inventory.models import StockOutbox
+from suppliers import jobs, reorder
+from suppliers.models import PurchaseOrder
+from tests.conftest import REDIS_URL, truncate_all
+
+D = Decimal
+ROOT = Path(__file__).resolve().parents[2]
+LPG3_BARCODE = "8991000000119"
+
+
+def outbox() -> list[tuple[int, int, int]]:
+    return [
+        (r.item_id, r.location_id, r.generation)
+        for r in db.session.scalars(select(StockOutbox).order_by(StockOutbox.id))
+    ]
+
+
+def test_stock_falling_writes_one_outbox_row_per_item_and_place(shop):
+    lpg, shelf = shop.items["LPG3"], shop.locations["TKO-LPG"]
+    customer = shop.locations["V-PELANGGAN"]
+    post_moves([Move(lpg.id, shelf.id, customer.id, D(1), "sale", "S-1")])
+    post_moves([Move(lpg.id, shelf.id, customer.id, D(2), "sale", "S-2")])
+    assert outbox() == [(lpg.id, shelf.id, 2)]  # one row, its generation raised by the second fall
+    post_moves([Move(lpg.id, shop.locations["V-PEMASOK"].id, shelf.id, D(5), "receipt", "R-1", unit_cost=D(1))])
+    assert outbox() == [(lpg.id, shelf.id, 2)]  # stock coming in is no news for the reorder check
+
+
+def test_the_job_checks_the_rule_above_the_shelf_and_clears_the_outbox(shop):
+    lpg, shelf, shop_location = shop.items["LPG3"], shop.locations["TKO-LPG"], shop.locations["TKO"]
+    rule = reorder.set_rule(lpg, shop_location, shop.agent, D(12), D(30))
+    post_moves([Move(lpg.id, shelf.id, shop.locations["V-PELANGGAN"].id, D(4), "sale", "S-1")])  # 15 -> 11
+    assert jobs.reorder_check(lpg.id, shelf.id) == 1
+    draft = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.origin == "reorder"))
+    assert draft.destination == shop_location
+    assert [(ln.item_id, ln.packs) for ln in draft.lines] == [(lpg.id, D(20))]  # 30 - 11 = 19 -> tens: 20
+    assert draft.lines[0].reasoning["position"] == "11"
+    assert outbox() == []
+    assert jobs.reorder_check(lpg.id, shelf.id) == 1  # again: the same line
+    assert [(ln.item_id, ln.packs) for ln in draft.lines] == [(lpg.id, D(20))]
+    assert rule.id
+
+
+def test_a_fall_during_the_check_keeps_the_outbox_row_for_the_next_check(shop, monkeypatch):
+    lpg, shelf = shop.items["LPG3"], shop.locations["TKO-LPG"]
+    reorder.set_rule(lpg, shop.locations["TKO"], shop.agent, D(12), D(30))
+    customer = shop.locations["V-PELANGGAN"]
+    post_moves([Move(lpg.id, shelf.id, customer.id, D(1), "sale", "S-1")])
+    real_check = reorder.check
+
+    def check_while_a_sale_lands(rule_id):
+        post_moves([Move(lpg.id, shelf.id, customer.id, D(1), "sale", "S-2")])
+        return real_check(rule_id)
+
+    monkeypatch.setattr(reorder, "check", check_while_a_sale_lands)
+    jobs.reorder_check(lpg.id, shelf.id)
+    assert outbox() == [(lpg.id, shelf.id, 2)]
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_a_sale_over_http_crossing_the_reorder_point_makes_the_line_through_a_real_worker(app, database_url):
+    from app import auth
+    from app.factory import create_app
+    from demo import load_demo
+    from inventory.models import Barcode, Item, Location
+    from orders import tills
+    from suppliers.models import Supplier
+
+    conn = Redis.from_url(REDIS_URL)
+    queue = Queue(jobs.QUEUE, connection=conn)
+    queue.empty()
+    web = create_app(
+        "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": REDIS_URL, "JOBS_IN_PROCESS": False}
+    )
+    with app.app_context():
+        truncate_all(db.engine)
+        load_demo()
+        lpg = db.session.scalar(select(Item).where(Item.sku == "LPG3"))
+        agent = db.session.scalar(select(Supplier).where(Supplier.code == "AGEN-LPG"))
+        shop_location = db.session.scalar(select(Location).where(Location.code == "TKO"))
+        reorder.set_rule(lpg, shop_location, agent, D(14), D(30))  # 15 on the shelf: one more sale crosses it
+        cashier = auth.create_user("kasir-reorder", "Kasir", "cashier", "password-123")
+        tills.open_session(tills.get_till("K1"), cashier, 0)
+        token = auth.issue_api_token(cashier, "test")
+        packaging_id = db.session.scalar(select(Barcode.packaging_id).where(Barcode.code == LPG3_BARCODE))
+        db.session.commit()
+    try:
+        response = web.test_client().post(
+            "/api/sales",
+            json={
+                "till": "K1",
+                "member": "KKMP-000001",
+                "lines": [{"packaging_id": packaging_id, "quantity": "1"}],
+                "payments": [{"method": "cash", "tendered": 20000}],
+            },
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert response.status_code == 201, response.get_json()
+        assert queue.count == 1  # queued after the commit
+        env = {**os.environ, "LUMBUNG_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL}
+        worker = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", jobs.QUEUE, "--burst"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert worker.returncode == 0, worker.stderr[-2000:]
+        with app.app_context():
+            draft = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.origin == "reorder"))
+            assert [(ln.item.sku, ln.packs) for ln in draft.lines] == [("LPG3", D(20))]  # 30 - 14 -> 20
+            assert db.session.scalars(select(StockOutbox)).all() == []
+    finally:
+        queue.empty()
+        with web.app_context():
+            db.engine.dispose()
+        with app.app_context():
+            truncate_all(db.engine)
