@@ -61,3 +61,13 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     names = queues or jobs.QUEUES
     conn = jobs.connection()
     jobs.AppWorker([jobs.queue(n) for n in names], connection=conn).work(with_scheduler=True, burst=burst)
+
+
+@click.command("cron")
+def cron() -> None:
+    """Enqueue the periodic jobs on time (RQ's cron): run one of these beside the workers."""
+    from app import jobs
+
+    if current_app.config["JOBS_IN_PROCESS"]:
+        raise click.ClickException("Set REDIS_URL: without it the periodic jobs already run inside the web process.")
+    jobs.cron_scheduler(current_app).start()

@@ -54,6 +54,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
 def _register_packages(app: Flask) -> None:
     from app import cli as app_cli
+    from app import idempotency
     from app import views as app_views
     from inventory import api as inventory_api
     from inventory import cli as inventory_cli
@@ -81,12 +82,17 @@ def _register_packages(app: Flask) -> None:
     app_views.register_menu(app, orders_views.MENU, orders_views.home_counts)
     # The floors below tell the ones above through signals, connected here on the roof.
     ledger.stock_fell.connect(suppliers_jobs.on_stock_fell)
+    # Periodic jobs, enqueued by `flask cron` (cron times in UTC: 18:30 is 02:30 in Balikpapan).
+    jobs.register_periodic(app, suppliers_jobs.requeue_pending, "reorder", interval=60, name="reorder-catch-up")
+    jobs.register_periodic(app, suppliers_jobs.sweep, "reorder", cron="30 18 * * *", name="reorder-sweep")
+    jobs.register_periodic(app, idempotency.prune_keys, "default", cron="0 19 * * *", name="prune-keys")
     for blp in members_api.blueprints:
         api.register_blueprint(blp)
     for blp in inventory_api.blueprints + suppliers_api.blueprints + orders_api.blueprints:
         api.register_blueprint(blp)
     app.cli.add_command(app_cli.users)
     app.cli.add_command(app_cli.worker)
+    app.cli.add_command(app_cli.cron)
     app.cli.add_command(inventory_cli.inventory)
     from demo import demo_command
 

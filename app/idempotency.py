@@ -146,3 +146,12 @@ def prune(older_than) -> int:
     count = db.session.scalar(select(func.count()).where(IdempotencyKey.created_at < cutoff))
     db.session.execute(IdempotencyKey.__table__.delete().where(IdempotencyKey.created_at < cutoff))
     return count or 0
+
+
+def prune_keys(days: int = 30) -> int:
+    """The nightly job: forget keys older than the retention period (a retry comes within minutes, not weeks)."""
+    from datetime import timedelta
+
+    count = prune(timedelta(days=days))
+    db.session.commit()
+    return count

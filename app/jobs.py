@@ -5,6 +5,7 @@ them has committed (enqueue_after_commit), so a worker never looks for a row tha
 """
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from flask import Flask, current_app, g, has_request_context
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
+from rq.cron import CronScheduler
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.timeouts import TimerDeathPenalty
@@ -89,10 +91,26 @@ def enqueue_once(target: Queue, func: Callable, *args: Any, job_id: str | None =
     return target.enqueue(func, *args, job_id=job_id, **options)
 
 
+def register_periodic(app: Flask, func: Callable, queue_name: str, **schedule: Any) -> None:
+    """Run a job every `interval` seconds or on a `cron` schedule (UTC), enqueued by `flask cron`; the
+    packages' periodic jobs are registered on the roof (app/factory.py)."""
+    app.extensions.setdefault("lumbung.periodic", []).append({"func": func, "queue_name": queue_name, **schedule})
+
+
+def cron_scheduler(app: Flask) -> CronScheduler:
+    """RQ's cron scheduler with every registered periodic job."""
+    scheduler = CronScheduler(connection=connection(app), name=f"lumbung-cron-{os.getpid()}")
+    for entry in app.extensions.get("lumbung.periodic", []):
+        scheduler.register(**entry)
+    return scheduler
+
+
 def _run_in_process(app: Flask, stop: threading.Event) -> None:
     queues = [Queue(name, connection=connection(app)) for name in QUEUES]
+    scheduler = cron_scheduler(app)  # the quick start's cron, too
     while not stop.is_set():
         with app.app_context():
+            scheduler.enqueue_jobs()
             ThreadWorker(queues, connection=connection(app)).work(
                 burst=True, with_scheduler=True, logging_level="ERROR"
             )

@@ -7,12 +7,13 @@ the periodic job picks it up.
 """
 
 import logging
+from datetime import timedelta
 
 from rq import Retry
 from sqlalchemy import delete, select
 
 from app import jobs
-from app.db import db
+from app.db import db, utcnow
 from inventory.models import Location, StockOutbox
 from suppliers import reorder
 from suppliers.models import ReorderRule
@@ -87,3 +88,28 @@ def on_stock_fell(sender, fell: list[tuple[int, int]]) -> None:
             job_id=check_id(item_id, location_id),
             **CHECK_OPTIONS,
         )
+
+
+PENDING_AFTER_SECONDS = 120
+
+
+def requeue_pending(older_than_seconds: int = PENDING_AFTER_SECONDS) -> int:
+    """The periodic catch-up: queue a check for every outbox row still pending after a while (Redis was down,
+    or a check failed); return how many."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    rows = db.session.execute(
+        select(StockOutbox.item_id, StockOutbox.location_id).where(StockOutbox.touched_at < cutoff)
+    ).all()
+    db.session.commit()  # nothing written: end the transaction before talking to Redis
+    for item_id, location_id in rows:
+        enqueue_check(item_id, location_id)
+    return len(rows)
+
+
+def sweep() -> int:
+    """The nightly sweep: check every active rule, whatever fell or not (a rule changed, a quota month began)."""
+    rule_ids = db.session.scalars(select(ReorderRule.id).where(ReorderRule.is_active).order_by(ReorderRule.id)).all()
+    for rule_id in rule_ids:
+        reorder.check(rule_id)
+        db.session.commit()  # one rule at a time: a long sweep holds no supplier's lock for long
+    return len(rule_ids)

@@ -134,3 +134,120 @@ def test_a_sale_over_http_crossing_the_reorder_point_makes_the_line_through_a_re
             db.engine.dispose()
         with app.app_context():
             truncate_all(db.engine)
+
+
+def test_the_catch_up_queues_a_check_for_each_row_left_pending(shop, app):
+    from datetime import timedelta
+
+    from app import jobs as app_jobs
+    from app.db import utcnow
+
+    lpg, shelf = shop.items["LPG3"], shop.locations["TKO-LPG"]
+    post_moves([Move(lpg.id, shelf.id, shop.locations["V-PELANGGAN"].id, D(1), "sale", "S-1")])
+    queued = Queue(jobs.QUEUE, connection=app_jobs.connection(app))
+    queued.empty()
+    assert jobs.requeue_pending() == 0  # just written: its own check is on its way
+    db.session.execute(StockOutbox.__table__.update().values(touched_at=utcnow() - timedelta(minutes=5)))
+    assert jobs.requeue_pending() == 1
+    assert queued.job_ids == [jobs.check_id(lpg.id, shelf.id)]
+    assert jobs.requeue_pending() == 1 and queued.count == 1  # still waiting: not queued twice
+    queued.empty()
+
+
+def test_the_nightly_sweep_checks_every_active_rule(shop):
+    reorder.set_rule(shop.items["SPHP5"], shop.warehouse, shop.bulog, D(100), D(300))
+    reorder.set_rule(shop.items["GULA1"], shop.warehouse, shop.bulog, D(100), D(300))
+    off = reorder.set_rule(shop.items["BRS-MED"], shop.warehouse, shop.bulog, D(600), D(1500))
+    off.is_active = False
+    assert jobs.sweep() == 2
+    draft = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.origin == "reorder"))
+    assert sorted((ln.item.sku, ln.packs) for ln in draft.lines) == [("GULA1", D(12)), ("SPHP5", D(24))]
+
+
+def test_flask_cron_knows_the_periodic_jobs(app):
+    from app import jobs as app_jobs
+
+    scheduled = {job.name: (job.queue_name, job.interval, job.cron) for job in app_jobs.cron_scheduler(app).get_jobs()}
+    assert scheduled == {
+        "reorder-catch-up": ("reorder", 60, None),
+        "reorder-sweep": ("reorder", None, "30 18 * * *"),
+        "prune-keys": ("default", None, "0 19 * * *"),
+    }
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_sales_succeed_while_redis_is_down_and_the_catch_up_makes_the_line_later(app, database_url):
+    """The web app's Redis is a closed port: the sale still commits (its outbox row with it); once Redis is back,
+    the periodic catch-up queues the check and a real worker makes the line."""
+    from datetime import timedelta
+
+    from app import auth
+    from app.db import utcnow
+    from app.factory import create_app
+    from demo import load_demo
+    from inventory.models import Barcode, Item, Location
+    from orders import tills
+    from suppliers.models import Supplier
+
+    conn = Redis.from_url(REDIS_URL)
+    queue = Queue(jobs.QUEUE, connection=conn)
+    queue.empty()
+    down = create_app(
+        "testing",
+        {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": "redis://127.0.0.1:1/0", "JOBS_IN_PROCESS": False},
+    )
+    back = create_app(
+        "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": REDIS_URL, "JOBS_IN_PROCESS": False}
+    )
+    with app.app_context():
+        truncate_all(db.engine)
+        load_demo()
+        lpg = db.session.scalar(select(Item).where(Item.sku == "LPG3"))
+        agent = db.session.scalar(select(Supplier).where(Supplier.code == "AGEN-LPG"))
+        reorder.set_rule(lpg, db.session.scalar(select(Location).where(Location.code == "TKO")), agent, D(14), D(30))
+        cashier = auth.create_user("kasir-down", "Kasir", "cashier", "password-123")
+        tills.open_session(tills.get_till("K1"), cashier, 0)
+        token = auth.issue_api_token(cashier, "test")
+        packaging_id = db.session.scalar(select(Barcode.packaging_id).where(Barcode.code == LPG3_BARCODE))
+        db.session.commit()
+    try:
+        client = down.test_client()
+        for member in ("KKMP-000001", "KKMP-000006"):
+            response = client.post(
+                "/api/sales",
+                json={
+                    "till": "K1",
+                    "member": member,
+                    "lines": [{"packaging_id": packaging_id, "quantity": "1"}],
+                    "payments": [{"method": "cash", "tendered": 20000}],
+                },
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
+            )
+            assert response.status_code == 201, response.get_json()  # Redis down: the sale does not care
+        assert queue.count == 0
+        with back.app_context():
+            db.session.execute(StockOutbox.__table__.update().values(touched_at=utcnow() - timedelta(minutes=5)))
+            db.session.commit()
+            assert jobs.requeue_pending() == 1
+        env = {**os.environ, "LUMBUNG_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL}
+        worker = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", jobs.QUEUE, "--burst"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert worker.returncode == 0, worker.stderr[-2000:]
+        with app.app_context():
+            draft = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.origin == "reorder"))
+            assert [(ln.item.sku, ln.packs) for ln in draft.lines] == [("LPG3", D(20))]  # 30 - 13 -> 20
+            assert db.session.scalars(select(StockOutbox)).all() == []
+    finally:
+        queue.empty()
+        for other in (down, back):
+            with other.app_context():
+                db.engine.dispose()
+        with app.app_context():
+            truncate_all(db.engine)
