@@ -251,3 +251,74 @@ def test_sales_succeed_while_redis_is_down_and_the_catch_up_makes_the_line_later
                 db.engine.dispose()
         with app.app_context():
             truncate_all(db.engine)
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_fifty_sales_in_a_burst_queue_one_check_and_make_one_line(app, database_url):
+    from app import auth
+    from app.factory import create_app
+    from demo import load_demo
+    from inventory.models import Barcode, Item, Location
+    from orders import caps, tills
+    from orders.models import CapRule
+    from suppliers.models import Supplier
+
+    conn = Redis.from_url(REDIS_URL)
+    queue = Queue(jobs.QUEUE, connection=conn)
+    queue.empty()
+    web = create_app(
+        "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": REDIS_URL, "JOBS_IN_PROCESS": False}
+    )
+    with app.app_context():
+        truncate_all(db.engine)
+        load_demo()
+        sugar = db.session.scalar(select(Item).where(Item.sku == "GULA1"))
+        bulog = db.session.scalar(select(Supplier).where(Supplier.code == "BULOG-BPN"))
+        shop_location = db.session.scalar(select(Location).where(Location.code == "TKO"))
+        supplier = db.session.scalar(select(Location).where(Location.code == "V-PEMASOK"))
+        shelf = db.session.scalar(select(Location).where(Location.code == "TKO-R2"))
+        post_moves([Move(sugar.id, supplier.id, shelf.id, D(88), "receipt", "R-1", unit_cost=D(15500))])  # 100 there
+        reorder.set_rule(sugar, shop_location, bulog, D(60), D(200))
+        for rule in db.session.scalars(select(CapRule)):
+            caps.set_active(rule, False)
+        cashier = auth.create_user("kasir-burst", "Kasir", "cashier", "password-123")
+        tills.open_session(tills.get_till("K1"), cashier, 0)
+        token = auth.issue_api_token(cashier, "test")
+        packaging_id = db.session.scalar(select(Barcode.packaging_id).where(Barcode.code == "8991000000508"))
+        db.session.commit()
+    try:
+        client = web.test_client()
+        for _ in range(50):
+            response = client.post(
+                "/api/sales",
+                json={
+                    "till": "K1",
+                    "lines": [{"packaging_id": packaging_id, "quantity": "1"}],
+                    "payments": [{"method": "cash", "tendered": 20000}],
+                },
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
+            )
+            assert response.status_code == 201, response.get_json()
+        assert queue.count == 1  # fifty sales, one check waiting
+        env = {**os.environ, "LUMBUNG_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL}
+        worker = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", jobs.QUEUE, "--burst"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert worker.returncode == 0, worker.stderr[-2000:]
+        with app.app_context():
+            draft = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.origin == "reorder"))
+            # 100 - 50 = 50 at or below 60: up to 200 is 150 pieces, 8 cartons of 20 (rounded up).
+            assert [(ln.item.sku, ln.packs, ln.quantity) for ln in draft.lines] == [("GULA1", D(8), D(160))]
+            assert db.session.scalars(select(StockOutbox)).all() == []
+    finally:
+        queue.empty()
+        with web.app_context():
+            db.engine.dispose()
+        with app.app_context():
+            truncate_all(db.engine)
