@@ -7,7 +7,10 @@ the periodic job picks it up.
 """
 
 import logging
+import os
+import time
 from datetime import timedelta
+from pathlib import Path
 
 from rq import Retry
 from sqlalchemy import delete, select
@@ -52,6 +55,7 @@ def reorder_check(item_id: int, location_id: int) -> int:
     ).all()
     for rule_id in rules:
         reorder.check(rule_id)
+        _test_hold()
     if seen is not None:
         db.session.execute(
             delete(outbox).where(
@@ -60,6 +64,18 @@ def reorder_check(item_id: int, location_id: int) -> int:
         )
     db.session.commit()
     return len(rules)
+
+
+def _test_hold() -> None:
+    """A test hook (tests/suppliers/test_reorder_jobs.py): with LUMBUNG_TEST_HOLD_REORDER set to a path, the check
+    waits there, its supplier's row locked and nothing committed, until that file exists (at most a minute), so a
+    test can kill the worker in the middle of a check."""
+    path = os.environ.get("LUMBUNG_TEST_HOLD_REORDER")
+    if path:
+        Path(path + ".held").write_text(str(os.getpid()))  # the work horse's pid, for the test to kill
+        deadline = time.monotonic() + 60
+        while not Path(path).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 def _this_and_above(location_id: int) -> list[int]:

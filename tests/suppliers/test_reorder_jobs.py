@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from rq import Queue
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.db import db
 from inventory.ledger import Move, post_moves
 from inventory.models import StockOutbox
 from suppliers import jobs, reorder
-from suppliers.models import PurchaseOrder
+from suppliers.models import PurchaseOrder, PurchaseOrderLine
 from tests.conftest import REDIS_URL, truncate_all
 
 D = Decimal
@@ -319,6 +319,87 @@ def test_fifty_sales_in_a_burst_queue_one_check_and_make_one_line(app, database_
     finally:
         queue.empty()
         with web.app_context():
+            db.engine.dispose()
+        with app.app_context():
+            truncate_all(db.engine)
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_a_worker_killed_in_the_middle_of_a_check_leaves_one_line_after_the_next(app, database_url, tmp_path):
+    """The worker holds in the check (the supplier's row locked, nothing committed) and is killed with -9; the
+    outbox row is still pending, the catch-up queues the check again, a new worker makes exactly one line."""
+    import signal
+    import time
+    from datetime import timedelta
+
+    from app.db import utcnow
+    from app.factory import create_app
+    from demo import load_demo
+    from inventory.models import Item, Location
+    from suppliers.models import Supplier
+
+    conn = Redis.from_url(REDIS_URL)
+    queue = Queue(jobs.QUEUE, connection=conn)
+    queue.empty()
+    back = create_app(
+        "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": REDIS_URL, "JOBS_IN_PROCESS": False}
+    )
+    with app.app_context():
+        truncate_all(db.engine)
+        load_demo()
+        lpg = db.session.scalar(select(Item).where(Item.sku == "LPG3"))
+        agent = db.session.scalar(select(Supplier).where(Supplier.code == "AGEN-LPG"))
+        shop_location = db.session.scalar(select(Location).where(Location.code == "TKO"))
+        shelf = db.session.scalar(select(Location).where(Location.code == "TKO-LPG"))
+        customer = db.session.scalar(select(Location).where(Location.code == "V-PELANGGAN"))
+        reorder.set_rule(lpg, shop_location, agent, D(12), D(30))
+        post_moves([Move(lpg.id, shelf.id, customer.id, D(4), "sale", "S-1")])  # 15 -> 11
+        db.session.commit()
+        lpg_id, shelf_id = lpg.id, shelf.id
+    hold = tmp_path / "release"
+    env = {**os.environ, "LUMBUNG_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL}
+    try:
+        with back.app_context():
+            jobs.enqueue_check(lpg_id, shelf_id)
+        first = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", jobs.QUEUE, "--burst"],
+            cwd=ROOT,
+            env={**env, "LUMBUNG_TEST_HOLD_REORDER": str(hold)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "release.held").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (tmp_path / "release.held").exists(), "the check never started"
+        os.kill(int((tmp_path / "release.held").read_text()), signal.SIGKILL)  # the work horse, mid-check
+        os.killpg(first.pid, signal.SIGKILL)  # and the worker
+        first.wait(timeout=30)
+        with app.app_context():
+            assert db.session.scalar(select(func.count(PurchaseOrderLine.id))) == 0  # nothing was committed
+            db.session.execute(StockOutbox.__table__.update().values(touched_at=utcnow() - timedelta(minutes=5)))
+            db.session.commit()
+        with back.app_context():
+            assert jobs.requeue_pending() == 1  # the killed job is not waiting any more: queued again
+        second = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", jobs.QUEUE, "--burst"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert second.returncode == 0, second.stderr[-2000:]
+        with app.app_context():
+            lines = db.session.scalars(select(PurchaseOrderLine)).all()
+            assert [(ln.item_id, ln.packs) for ln in lines] == [(lpg_id, D(20))]  # 30 - 11 -> tens: 20
+            assert db.session.scalars(select(StockOutbox)).all() == []
+    finally:
+        hold.touch()
+        queue.empty()
+        with back.app_context():
             db.engine.dispose()
         with app.app_context():
             truncate_all(db.engine)
