@@ -32,6 +32,38 @@ def outbox() -> list[tuple[int, int, int]]:
     ]
 
 
+def worker_env(database_url: str, **extra: str) -> dict:
+    return {**os.environ, "LUMBUNG_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, **extra}
+
+
+def run_worker(database_url: str) -> None:
+    """A real `flask worker` process on the reorder queue until it is empty."""
+    worker = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", jobs.QUEUE, "--burst"],
+        cwd=ROOT,
+        env=worker_env(database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert worker.returncode == 0, worker.stderr[-2000:]
+
+
+def sell(client, token: str, packaging_id: int, member: str | None = None) -> None:
+    """One piece at till K1 over HTTP, cash."""
+    response = client.post(
+        "/api/sales",
+        json={
+            "till": "K1",
+            "member": member,
+            "lines": [{"packaging_id": packaging_id, "quantity": "1"}],
+            "payments": [{"method": "cash", "tendered": 20000}],
+        },
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 201, response.get_json()
+
+
 def test_stock_falling_writes_one_outbox_row_per_item_and_place(shop):
     lpg, shelf = shop.items["LPG3"], shop.locations["TKO-LPG"]
     customer = shop.locations["V-PELANGGAN"]
@@ -102,28 +134,9 @@ def test_a_sale_over_http_crossing_the_reorder_point_makes_the_line_through_a_re
         packaging_id = db.session.scalar(select(Barcode.packaging_id).where(Barcode.code == LPG3_BARCODE))
         db.session.commit()
     try:
-        response = web.test_client().post(
-            "/api/sales",
-            json={
-                "till": "K1",
-                "member": "KKMP-000001",
-                "lines": [{"packaging_id": packaging_id, "quantity": "1"}],
-                "payments": [{"method": "cash", "tendered": 20000}],
-            },
-            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
-        )
-        assert response.status_code == 201, response.get_json()
+        sell(web.test_client(), token, packaging_id, "KKMP-000001")
         assert queue.count == 1  # queued after the commit
-        env = {**os.environ, "LUMBUNG_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL}
-        worker = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", jobs.QUEUE, "--burst"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert worker.returncode == 0, worker.stderr[-2000:]
+        run_worker(database_url)
         with app.app_context():
             draft = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.origin == "reorder"))
             assert [(ln.item.sku, ln.packs) for ln in draft.lines] == [("LPG3", D(20))]  # 30 - 14 -> 20
@@ -214,32 +227,13 @@ def test_sales_succeed_while_redis_is_down_and_the_catch_up_makes_the_line_later
     try:
         client = down.test_client()
         for member in ("KKMP-000001", "KKMP-000006"):
-            response = client.post(
-                "/api/sales",
-                json={
-                    "till": "K1",
-                    "member": member,
-                    "lines": [{"packaging_id": packaging_id, "quantity": "1"}],
-                    "payments": [{"method": "cash", "tendered": 20000}],
-                },
-                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
-            )
-            assert response.status_code == 201, response.get_json()  # Redis down: the sale does not care
+            sell(client, token, packaging_id, member)  # Redis down: the sale does not care
         assert queue.count == 0
         with back.app_context():
             db.session.execute(StockOutbox.__table__.update().values(touched_at=utcnow() - timedelta(minutes=5)))
             db.session.commit()
             assert jobs.requeue_pending() == 1
-        env = {**os.environ, "LUMBUNG_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL}
-        worker = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", jobs.QUEUE, "--burst"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert worker.returncode == 0, worker.stderr[-2000:]
+        run_worker(database_url)
         with app.app_context():
             draft = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.origin == "reorder"))
             assert [(ln.item.sku, ln.packs) for ln in draft.lines] == [("LPG3", D(20))]  # 30 - 13 -> 20
@@ -290,27 +284,9 @@ def test_fifty_sales_in_a_burst_queue_one_check_and_make_one_line(app, database_
     try:
         client = web.test_client()
         for _ in range(50):
-            response = client.post(
-                "/api/sales",
-                json={
-                    "till": "K1",
-                    "lines": [{"packaging_id": packaging_id, "quantity": "1"}],
-                    "payments": [{"method": "cash", "tendered": 20000}],
-                },
-                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
-            )
-            assert response.status_code == 201, response.get_json()
+            sell(client, token, packaging_id)
         assert queue.count == 1  # fifty sales, one check waiting
-        env = {**os.environ, "LUMBUNG_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL}
-        worker = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", jobs.QUEUE, "--burst"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert worker.returncode == 0, worker.stderr[-2000:]
+        run_worker(database_url)
         with app.app_context():
             draft = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.origin == "reorder"))
             # 100 - 50 = 50 at or below 60: up to 200 is 150 pieces, 8 cartons of 20 (rounded up).
@@ -358,14 +334,13 @@ def test_a_worker_killed_in_the_middle_of_a_check_leaves_one_line_after_the_next
         db.session.commit()
         lpg_id, shelf_id = lpg.id, shelf.id
     hold = tmp_path / "release"
-    env = {**os.environ, "LUMBUNG_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL}
     try:
         with back.app_context():
             jobs.enqueue_check(lpg_id, shelf_id)
         first = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "worker", jobs.QUEUE, "--burst"],
             cwd=ROOT,
-            env={**env, "LUMBUNG_TEST_HOLD_REORDER": str(hold)},
+            env=worker_env(database_url, LUMBUNG_TEST_HOLD_REORDER=str(hold)),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -383,15 +358,7 @@ def test_a_worker_killed_in_the_middle_of_a_check_leaves_one_line_after_the_next
             db.session.commit()
         with back.app_context():
             assert jobs.requeue_pending() == 1  # the killed job is not waiting any more: queued again
-        second = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", jobs.QUEUE, "--burst"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert second.returncode == 0, second.stderr[-2000:]
+        run_worker(database_url)
         with app.app_context():
             lines = db.session.scalars(select(PurchaseOrderLine)).all()
             assert [(ln.item_id, ln.packs) for ln in lines] == [(lpg_id, D(20))]  # 30 - 11 -> tens: 20
