@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from rq import Queue
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.db import db
 from inventory.ledger import Move, post_moves
@@ -76,7 +76,7 @@ def test_stock_falling_writes_one_outbox_row_per_item_and_place(shop):
 
 def test_the_job_checks_the_rule_above_the_shelf_and_clears_the_outbox(shop):
     lpg, shelf, shop_location = shop.items["LPG3"], shop.locations["TKO-LPG"], shop.locations["TKO"]
-    rule = reorder.set_rule(lpg, shop_location, shop.agent, D(12), D(30))
+    reorder.set_rule(lpg, shop_location, shop.agent, D(12), D(30))
     post_moves([Move(lpg.id, shelf.id, shop.locations["V-PELANGGAN"].id, D(4), "sale", "S-1")])  # 15 -> 11
     assert jobs.reorder_check(lpg.id, shelf.id) == 1
     draft = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.origin == "reorder"))
@@ -86,7 +86,6 @@ def test_the_job_checks_the_rule_above_the_shelf_and_clears_the_outbox(shop):
     assert outbox() == []
     assert jobs.reorder_check(lpg.id, shelf.id) == 1  # again: the same line
     assert [(ln.item_id, ln.packs) for ln in draft.lines] == [(lpg.id, D(20))]
-    assert rule.id
 
 
 def test_a_fall_during_the_check_keeps_the_outbox_row_for_the_next_check(shop, monkeypatch):
@@ -103,50 +102,6 @@ def test_a_fall_during_the_check_keeps_the_outbox_row_for_the_next_check(shop, m
     monkeypatch.setattr(reorder, "check", check_while_a_sale_lands)
     jobs.reorder_check(lpg.id, shelf.id)
     assert outbox() == [(lpg.id, shelf.id, 2)]
-
-
-@pytest.mark.redis
-@pytest.mark.postgres
-def test_a_sale_over_http_crossing_the_reorder_point_makes_the_line_through_a_real_worker(app, database_url):
-    from app import auth
-    from app.factory import create_app
-    from demo import load_demo
-    from inventory.models import Barcode, Item, Location
-    from orders import tills
-    from suppliers.models import Supplier
-
-    conn = Redis.from_url(REDIS_URL)
-    queue = Queue(jobs.QUEUE, connection=conn)
-    queue.empty()
-    web = create_app(
-        "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": REDIS_URL, "JOBS_IN_PROCESS": False}
-    )
-    with app.app_context():
-        truncate_all(db.engine)
-        load_demo()
-        lpg = db.session.scalar(select(Item).where(Item.sku == "LPG3"))
-        agent = db.session.scalar(select(Supplier).where(Supplier.code == "AGEN-LPG"))
-        shop_location = db.session.scalar(select(Location).where(Location.code == "TKO"))
-        reorder.set_rule(lpg, shop_location, agent, D(14), D(30))  # 15 on the shelf: one more sale crosses it
-        cashier = auth.create_user("kasir-reorder", "Kasir", "cashier", "password-123")
-        tills.open_session(tills.get_till("K1"), cashier, 0)
-        token = auth.issue_api_token(cashier, "test")
-        packaging_id = db.session.scalar(select(Barcode.packaging_id).where(Barcode.code == LPG3_BARCODE))
-        db.session.commit()
-    try:
-        sell(web.test_client(), token, packaging_id, "KKMP-000001")
-        assert queue.count == 1  # queued after the commit
-        run_worker(database_url)
-        with app.app_context():
-            draft = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.origin == "reorder"))
-            assert [(ln.item.sku, ln.packs) for ln in draft.lines] == [("LPG3", D(20))]  # 30 - 14 -> 20
-            assert db.session.scalars(select(StockOutbox)).all() == []
-    finally:
-        queue.empty()
-        with web.app_context():
-            db.engine.dispose()
-        with app.app_context():
-            truncate_all(db.engine)
 
 
 def test_the_catch_up_queues_a_check_for_each_row_left_pending(shop, app):
@@ -188,185 +143,189 @@ def test_flask_cron_knows_the_periodic_jobs(app):
     }
 
 
-@pytest.mark.redis
-@pytest.mark.postgres
-def test_sales_succeed_while_redis_is_down_and_the_catch_up_makes_the_line_later(app, database_url):
-    """The web app's Redis is a closed port: the sale still commits (its outbox row with it); once Redis is back,
-    the periodic catch-up queues the check and a real worker makes the line."""
-    from datetime import timedelta
+# --- with a real worker process on real Redis, on the committed demo (PostgreSQL) ----------------------------
 
-    from app import auth
-    from app.db import utcnow
-    from app.factory import create_app
-    from demo import load_demo
-    from inventory.models import Barcode, Item, Location
-    from orders import tills
-    from suppliers.models import Supplier
 
-    conn = Redis.from_url(REDIS_URL)
-    queue = Queue(jobs.QUEUE, connection=conn)
-    queue.empty()
-    down = create_app(
-        "testing",
-        {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": "redis://127.0.0.1:1/0", "JOBS_IN_PROCESS": False},
-    )
-    back = create_app(
-        "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": REDIS_URL, "JOBS_IN_PROCESS": False}
-    )
-    with app.app_context():
-        truncate_all(db.engine)
-        load_demo()
-        lpg = db.session.scalar(select(Item).where(Item.sku == "LPG3"))
-        agent = db.session.scalar(select(Supplier).where(Supplier.code == "AGEN-LPG"))
-        reorder.set_rule(lpg, db.session.scalar(select(Location).where(Location.code == "TKO")), agent, D(14), D(30))
-        cashier = auth.create_user("kasir-down", "Kasir", "cashier", "password-123")
-        tills.open_session(tills.get_till("K1"), cashier, 0)
-        token = auth.issue_api_token(cashier, "test")
-        packaging_id = db.session.scalar(select(Barcode.packaging_id).where(Barcode.code == LPG3_BARCODE))
-        db.session.commit()
-    try:
-        client = down.test_client()
-        for member in ("KKMP-000001", "KKMP-000006"):
-            sell(client, token, packaging_id, member)  # Redis down: the sale does not care
-        assert queue.count == 0
-        with back.app_context():
+class Live:
+    """The demo cooperative committed to the test database, the reorder queue on real Redis (emptied), and the
+    app instances a test makes for its web side (disposed at the end)."""
+
+    def __init__(self, app, database_url: str) -> None:
+        self.app, self.database_url, self.apps = app, database_url, []
+        self.queue = Queue(jobs.QUEUE, connection=Redis.from_url(REDIS_URL))
+        self.queue.empty()
+        with app.app_context():
+            from demo import load_demo
+
+            truncate_all(db.engine)
+            load_demo()
+            db.session.commit()
+
+    def web(self, redis_url: str = REDIS_URL):
+        from app.factory import create_app
+
+        web = create_app(
+            "testing", {"SQLALCHEMY_DATABASE_URI": self.database_url, "REDIS_URL": redis_url, "JOBS_IN_PROCESS": False}
+        )
+        self.apps.append(web)
+        return web
+
+    def setup(self, sku: str, supplier: str, reorder_point: int, order_up_to: int, cashier: str | None = None):
+        """A reorder rule for the item at the shop (TKO); with a cashier name, that cashier with till K1 open and
+        an API token. Return (item id, token)."""
+        from app import auth
+        from inventory.models import Item, Location
+        from orders import tills
+        from suppliers.models import Supplier
+
+        with self.app.app_context():
+            item = db.session.scalar(select(Item).where(Item.sku == sku))
+            shop_location = db.session.scalar(select(Location).where(Location.code == "TKO"))
+            source = db.session.scalar(select(Supplier).where(Supplier.code == supplier))
+            reorder.set_rule(item, shop_location, source, D(reorder_point), D(order_up_to))
+            token = None
+            if cashier:
+                user = auth.create_user(cashier, "Kasir", "cashier", "password-123")
+                tills.open_session(tills.get_till("K1"), user, 0)
+                token = auth.issue_api_token(user, "test")
+            db.session.commit()
+            return item.id, token
+
+    def packaging(self, barcode: str) -> int:
+        from inventory.models import Barcode
+
+        with self.app.app_context():
+            return db.session.scalar(select(Barcode.packaging_id).where(Barcode.code == barcode))
+
+    def age_outbox(self) -> None:
+        """Make every pending outbox row look minutes old, as when Redis was down or a check was lost."""
+        from datetime import timedelta
+
+        from app.db import utcnow
+
+        with self.app.app_context():
             db.session.execute(StockOutbox.__table__.update().values(touched_at=utcnow() - timedelta(minutes=5)))
             db.session.commit()
-            assert jobs.requeue_pending() == 1
-        run_worker(database_url)
-        with app.app_context():
-            draft = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.origin == "reorder"))
-            assert [(ln.item.sku, ln.packs) for ln in draft.lines] == [("LPG3", D(20))]  # 30 - 13 -> 20
-            assert db.session.scalars(select(StockOutbox)).all() == []
-    finally:
-        queue.empty()
-        for other in (down, back):
-            with other.app_context():
+
+    def lines(self) -> list[tuple[str, Decimal, Decimal]]:
+        """The reorder lines (sku, packs, base units) and, checked on the way, an empty outbox."""
+        with self.app.app_context():
+            rows = db.session.scalars(select(PurchaseOrderLine).order_by(PurchaseOrderLine.id)).all()
+            assert all(ln.order.origin == "reorder" for ln in rows)
+            self.outbox_left = db.session.scalars(select(StockOutbox)).all()
+            return [(ln.item.sku, ln.packs, ln.quantity) for ln in rows]
+
+    def close(self) -> None:
+        self.queue.empty()
+        for web in self.apps:
+            with web.app_context():
                 db.engine.dispose()
-        with app.app_context():
+        with self.app.app_context():
             truncate_all(db.engine)
+
+
+@pytest.fixture
+def live(app, database_url):
+    world = Live(app, database_url)
+    yield world
+    world.close()
 
 
 @pytest.mark.redis
 @pytest.mark.postgres
-def test_fifty_sales_in_a_burst_queue_one_check_and_make_one_line(app, database_url):
-    from app import auth
-    from app.factory import create_app
-    from demo import load_demo
-    from inventory.models import Barcode, Item, Location
-    from orders import caps, tills
-    from orders.models import CapRule
-    from suppliers.models import Supplier
+def test_a_sale_over_http_crossing_the_reorder_point_makes_the_line_through_a_real_worker(live):
+    _lpg, token = live.setup("LPG3", "AGEN-LPG", 14, 30, cashier="kasir-reorder")  # 15 on the shelf: one sale
+    sell(live.web().test_client(), token, live.packaging(LPG3_BARCODE), "KKMP-000001")
+    assert live.queue.count == 1  # queued after the commit
+    run_worker(live.database_url)
+    assert live.lines() == [("LPG3", D(20), D(20))]  # 30 - 14 -> tens: 20
+    assert live.outbox_left == []
 
-    conn = Redis.from_url(REDIS_URL)
-    queue = Queue(jobs.QUEUE, connection=conn)
-    queue.empty()
-    web = create_app(
-        "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": REDIS_URL, "JOBS_IN_PROCESS": False}
-    )
-    with app.app_context():
-        truncate_all(db.engine)
-        load_demo()
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_sales_succeed_while_redis_is_down_and_the_catch_up_makes_the_line_later(live):
+    """The web app's Redis is a closed port: the sale still commits (its outbox row with it); once Redis is back,
+    the periodic catch-up queues the check and a real worker makes the line."""
+    _lpg, token = live.setup("LPG3", "AGEN-LPG", 14, 30, cashier="kasir-down")
+    client, packaging_id = live.web("redis://127.0.0.1:1/0").test_client(), live.packaging(LPG3_BARCODE)
+    for member in ("KKMP-000001", "KKMP-000006"):
+        sell(client, token, packaging_id, member)  # Redis down: the sale does not care
+    assert live.queue.count == 0
+    live.age_outbox()
+    with live.web().app_context():
+        assert jobs.requeue_pending() == 1
+    run_worker(live.database_url)
+    assert live.lines() == [("LPG3", D(20), D(20))]  # 30 - 13 -> 20
+    assert live.outbox_left == []
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_fifty_sales_in_a_burst_queue_one_check_and_make_one_line(live):
+    from inventory.models import Item, Location
+    from orders import caps
+    from orders.models import CapRule
+
+    _sugar, token = live.setup("GULA1", "BULOG-BPN", 60, 200, cashier="kasir-burst")
+    with live.app.app_context():
         sugar = db.session.scalar(select(Item).where(Item.sku == "GULA1"))
-        bulog = db.session.scalar(select(Supplier).where(Supplier.code == "BULOG-BPN"))
-        shop_location = db.session.scalar(select(Location).where(Location.code == "TKO"))
-        supplier = db.session.scalar(select(Location).where(Location.code == "V-PEMASOK"))
-        shelf = db.session.scalar(select(Location).where(Location.code == "TKO-R2"))
-        post_moves([Move(sugar.id, supplier.id, shelf.id, D(88), "receipt", "R-1", unit_cost=D(15500))])  # 100 there
-        reorder.set_rule(sugar, shop_location, bulog, D(60), D(200))
+        places = {loc.code: loc.id for loc in db.session.scalars(select(Location))}
+        post_moves([Move(sugar.id, places["V-PEMASOK"], places["TKO-R2"], D(88), "receipt", "R-1", unit_cost=D(1))])
         for rule in db.session.scalars(select(CapRule)):
             caps.set_active(rule, False)
-        cashier = auth.create_user("kasir-burst", "Kasir", "cashier", "password-123")
-        tills.open_session(tills.get_till("K1"), cashier, 0)
-        token = auth.issue_api_token(cashier, "test")
-        packaging_id = db.session.scalar(select(Barcode.packaging_id).where(Barcode.code == "8991000000508"))
-        db.session.commit()
-    try:
-        client = web.test_client()
-        for _ in range(50):
-            sell(client, token, packaging_id)
-        assert queue.count == 1  # fifty sales, one check waiting
-        run_worker(database_url)
-        with app.app_context():
-            draft = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.origin == "reorder"))
-            # 100 - 50 = 50 at or below 60: up to 200 is 150 pieces, 8 cartons of 20 (rounded up).
-            assert [(ln.item.sku, ln.packs, ln.quantity) for ln in draft.lines] == [("GULA1", D(8), D(160))]
-            assert db.session.scalars(select(StockOutbox)).all() == []
-    finally:
-        queue.empty()
-        with web.app_context():
-            db.engine.dispose()
-        with app.app_context():
-            truncate_all(db.engine)
+        db.session.commit()  # 100 pieces on the shelf
+    client, packaging_id = live.web().test_client(), live.packaging("8991000000508")
+    for _ in range(50):
+        sell(client, token, packaging_id)
+    assert live.queue.count == 1  # fifty sales, one check waiting
+    run_worker(live.database_url)
+    # 100 - 50 = 50 at or below 60: up to 200 is 150 pieces, 8 cartons of 20 (rounded up).
+    assert live.lines() == [("GULA1", D(8), D(160))]
+    assert live.outbox_left == []
 
 
 @pytest.mark.redis
 @pytest.mark.postgres
-def test_a_worker_killed_in_the_middle_of_a_check_leaves_one_line_after_the_next(app, database_url, tmp_path):
+def test_a_worker_killed_in_the_middle_of_a_check_leaves_one_line_after_the_next(live, tmp_path):
     """The worker holds in the check (the supplier's row locked, nothing committed) and is killed with -9; the
     outbox row is still pending, the catch-up queues the check again, a new worker makes exactly one line."""
     import signal
     import time
-    from datetime import timedelta
 
-    from app.db import utcnow
-    from app.factory import create_app
-    from demo import load_demo
-    from inventory.models import Item, Location
-    from suppliers.models import Supplier
+    from inventory.models import Location
 
-    conn = Redis.from_url(REDIS_URL)
-    queue = Queue(jobs.QUEUE, connection=conn)
-    queue.empty()
-    back = create_app(
-        "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": REDIS_URL, "JOBS_IN_PROCESS": False}
-    )
-    with app.app_context():
-        truncate_all(db.engine)
-        load_demo()
-        lpg = db.session.scalar(select(Item).where(Item.sku == "LPG3"))
-        agent = db.session.scalar(select(Supplier).where(Supplier.code == "AGEN-LPG"))
-        shop_location = db.session.scalar(select(Location).where(Location.code == "TKO"))
-        shelf = db.session.scalar(select(Location).where(Location.code == "TKO-LPG"))
-        customer = db.session.scalar(select(Location).where(Location.code == "V-PELANGGAN"))
-        reorder.set_rule(lpg, shop_location, agent, D(12), D(30))
-        post_moves([Move(lpg.id, shelf.id, customer.id, D(4), "sale", "S-1")])  # 15 -> 11
+    lpg_id, _ = live.setup("LPG3", "AGEN-LPG", 12, 30)
+    with live.app.app_context():
+        places = {loc.code: loc.id for loc in db.session.scalars(select(Location))}
+        post_moves([Move(lpg_id, places["TKO-LPG"], places["V-PELANGGAN"], D(4), "sale", "S-1")])  # 15 -> 11
         db.session.commit()
-        lpg_id, shelf_id = lpg.id, shelf.id
-    hold = tmp_path / "release"
+    held, hold = tmp_path / "release.held", tmp_path / "release"
+    web = live.web()
     try:
-        with back.app_context():
-            jobs.enqueue_check(lpg_id, shelf_id)
+        with web.app_context():
+            jobs.enqueue_check(lpg_id, places["TKO-LPG"])
         first = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "worker", jobs.QUEUE, "--burst"],
             cwd=ROOT,
-            env=worker_env(database_url, LUMBUNG_TEST_HOLD_REORDER=str(hold)),
+            env=worker_env(live.database_url, LUMBUNG_TEST_HOLD_REORDER=str(hold)),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
-        while not (tmp_path / "release.held").exists() and time.monotonic() < deadline:
+        while not held.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert (tmp_path / "release.held").exists(), "the check never started"
-        os.kill(int((tmp_path / "release.held").read_text()), signal.SIGKILL)  # the work horse, mid-check
+        assert held.exists(), "the check never started"
+        os.kill(int(held.read_text()), signal.SIGKILL)  # the work horse, mid-check
         os.killpg(first.pid, signal.SIGKILL)  # and the worker
         first.wait(timeout=30)
-        with app.app_context():
-            assert db.session.scalar(select(func.count(PurchaseOrderLine.id))) == 0  # nothing was committed
-            db.session.execute(StockOutbox.__table__.update().values(touched_at=utcnow() - timedelta(minutes=5)))
-            db.session.commit()
-        with back.app_context():
-            assert jobs.requeue_pending() == 1  # the killed job is not waiting any more: queued again
-        run_worker(database_url)
-        with app.app_context():
-            lines = db.session.scalars(select(PurchaseOrderLine)).all()
-            assert [(ln.item_id, ln.packs) for ln in lines] == [(lpg_id, D(20))]  # 30 - 11 -> tens: 20
-            assert db.session.scalars(select(StockOutbox)).all() == []
     finally:
         hold.touch()
-        queue.empty()
-        with back.app_context():
-            db.engine.dispose()
-        with app.app_context():
-            truncate_all(db.engine)
+    assert live.lines() == []  # nothing was committed
+    live.age_outbox()
+    with web.app_context():
+        assert jobs.requeue_pending() == 1  # the killed job is not waiting any more: queued again
+    run_worker(live.database_url)
+    assert live.lines() == [("LPG3", D(20), D(20))]  # 30 - 11 -> tens: 20
+    assert live.outbox_left == []
