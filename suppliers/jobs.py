@@ -123,9 +123,11 @@ def requeue_pending(older_than_seconds: int = PENDING_AFTER_SECONDS) -> int:
 
 
 def sweep() -> int:
-    """The nightly sweep: check every active rule, whatever fell or not (a rule changed, a quota month began)."""
+    """The nightly sweep: recompute the reorder point of every rule in demand mode from the sales, then check every
+    active rule, whatever fell or not (a rule changed, a quota month began)."""
     rule_ids = db.session.scalars(select(ReorderRule.id).where(ReorderRule.is_active).order_by(ReorderRule.id)).all()
     for rule_id in rule_ids:
+        reorder.recompute_demand(db.session.get(ReorderRule, rule_id))
         reorder.check(rule_id)
         db.session.commit()  # one rule at a time: a long sweep holds no supplier's lock for long
     return len(rule_ids)

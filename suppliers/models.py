@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Money, Qty, TimestampMixin, UTCDateTime, db
+from app.db import Money, Qty, Rate, TimestampMixin, UTCDateTime, db
 from inventory.models import Item, Location, Packaging
 
 PAYMENT_TERMS = ("cash", "transfer", "cashless")
@@ -287,6 +287,9 @@ class ReorderRule(TimestampMixin, db.Model):
     safety_stock: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
     review_period_days: Mapped[int] = mapped_column(default=7)
     demand_days: Mapped[int | None]  # set: the reorder point follows the average sales of the last N days
+    # Demand mode: the average a day found by the last recomputation (nightly, or when the rule was set), and when.
+    demand_per_day: Mapped[Decimal | None] = mapped_column(Rate())
+    demand_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     is_active: Mapped[bool] = mapped_column(default=True)
 
     item: Mapped[Item] = relationship()

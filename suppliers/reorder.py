@@ -5,20 +5,24 @@ on order, the draft itself left out) and sets it, under a lock on the supplier's
 at once, leaves the same draft. Every line keeps its reasoning (on hand, on order, levels, lead time, the cap
 applied, the result) for the manager to read. Lines of one draft share the supplier's weight limit: the line
 checked first keeps its quantity, a later one gets what room is left (and says so).
+
+In demand mode (`demand_days` set) the reorder point follows the sales: the average a day over the last N days
+× (lead time + review period) + safety stock; the order-up-to level keeps its distance above it. It is
+recomputed when the rule is set and by the nightly sweep, before the check.
 """
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from app import audit
 from app.db import db, utcnow
 from app.errors import NotFound, ValidationFailed
 from inventory import ledger
-from inventory.models import Item, Location
+from inventory.models import BASE_UNITS, Item, Location, StockMove
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, ReorderRule, Supplier, SupplierItem
 from suppliers.services import cost_on, next_number, quota_on, quota_used
 
@@ -59,6 +63,10 @@ def set_rule(
     rule.reorder_point, rule.order_up_to, rule.safety_stock = reorder_point, order_up_to, safety_stock
     rule.review_period_days, rule.demand_days, rule.is_active = review_period_days, demand_days, True
     db.session.flush()
+    if demand_days is None:
+        rule.demand_per_day = rule.demand_updated_at = None
+    else:
+        recompute_demand(rule)
     audit.record(
         "set_reorder_rule",
         "reorder_rule",
@@ -74,6 +82,48 @@ def _catalogue_entry(supplier_id: int, item_id: int) -> SupplierItem | None:
     )
 
 
+DEMAND_OUT = ("sale", "transfer")  # what leaves a location to be used: sold, or sent on (the warehouse to the shop)
+
+
+def demand_per_day(item_id: int, location_id: int, days: int, now: datetime | None = None) -> Decimal:
+    """The average a day that left a location and everything below it over the last `days` days: sold or sent
+    elsewhere, less what customers brought back; moves inside it (shelf to shelf) don't count."""
+    now = now or utcnow()
+    tree = select(Location.id).where(Location.id == location_id).cte("tree", recursive=True)
+    tree = tree.union_all(select(Location.id).where(Location.parent_id == tree.c.id))
+    inside = select(tree.c.id)
+    going = StockMove.from_location_id.in_(inside) & StockMove.to_location_id.not_in(inside)
+    coming = StockMove.to_location_id.in_(inside) & StockMove.from_location_id.not_in(inside)
+    coming_back = coming & (StockMove.reason == "return")
+    net = db.session.scalar(
+        select(
+            func.sum(
+                case(
+                    (going & StockMove.reason.in_(DEMAND_OUT), StockMove.quantity),
+                    (coming_back, -StockMove.quantity),
+                    else_=0,
+                )
+            )
+        ).where(StockMove.item_id == item_id, StockMove.posted_at >= now - timedelta(days=days))
+    )
+    return (max(Decimal(net or 0), Decimal(0)) / days).quantize(Decimal("0.0001"))
+
+
+def recompute_demand(rule: ReorderRule, now: datetime | None = None) -> None:
+    """Demand mode: set the reorder point from the average sales (rounded up to what the item is counted in) and
+    move the order-up-to level with it, keeping the distance the manager chose."""
+    if rule.demand_days is None:
+        return
+    now = now or utcnow()
+    per_day = demand_per_day(rule.item_id, rule.location_id, rule.demand_days, now)
+    cover_days = rule.supplier.lead_time_days + rule.review_period_days
+    quantum = Decimal(1).scaleb(-BASE_UNITS[rule.item.base_unit])
+    point = (per_day * cover_days + rule.safety_stock).quantize(quantum, ROUND_CEILING)
+    gap = rule.order_up_to - rule.reorder_point
+    rule.reorder_point, rule.order_up_to = point, point + gap
+    rule.demand_per_day, rule.demand_updated_at = per_day, now
+
+
 @dataclass
 class Reasoning:
     """Why a suggestion is what it is, in figures (base units; packs of the purchase packaging)."""
@@ -86,6 +136,8 @@ class Reasoning:
     safety_stock: Decimal
     lead_time_days: int
     review_period_days: int
+    demand_days: int | None  # demand mode: the days the average was taken over
+    demand_per_day: Decimal | None  # and the average a day (base units)
     needed: Decimal  # order-up-to minus position, when at or below the reorder point
     pack_size: Decimal  # base units in one purchase packaging
     multiple: Decimal  # packs ordered in multiples of this
@@ -197,6 +249,8 @@ def _reason(rule: ReorderRule, supplier: Supplier, entry: SupplierItem, draft, d
         safety_stock=rule.safety_stock,
         lead_time_days=supplier.lead_time_days,
         review_period_days=rule.review_period_days,
+        demand_days=rule.demand_days,
+        demand_per_day=rule.demand_per_day,
         needed=max(needed, Decimal(0)),
         pack_size=pack_size,
         multiple=entry.order_multiple,

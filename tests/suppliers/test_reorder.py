@@ -1,11 +1,13 @@
 """The reorder check: the quantity, rounded to the supplier's multiple and cut by its limits, on the supplier's
 single reorder draft, with its reasoning; running it again changes nothing."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from app.db import db, utcnow
+from inventory import ledger
 from suppliers import reorder, services
 from suppliers.models import PurchaseOrder, PurchaseOrderLine
 
@@ -32,6 +34,8 @@ def test_below_the_reorder_point_orders_up_to_the_level_in_whole_bales(shop):
         "safety_stock": "20",
         "lead_time_days": 3,
         "review_period_days": 7,
+        "demand_days": None,
+        "demand_per_day": None,
         "needed": "240",
         "pack_size": "10",
         "multiple": "1",
@@ -86,3 +90,49 @@ def test_a_rule_needs_a_supplier_that_sells_the_item_and_sensible_levels(shop):
     with pytest.raises(ValidationFailed) as refused:
         reorder.set_rule(shop.items["LPG3"], shop.warehouse, shop.bulog, D(10), D(5))
     assert set(refused.value.fields) == {"supplier_id", "order_up_to"}
+
+
+def move(shop, sku, from_code, to_code, quantity, reason):
+    item = shop.items[sku]
+    lot = None
+    if item.is_lot_tracked:
+        lot = ledger.pick_lots(item.id, shop.locations[from_code].id, D(quantity))[0][0] if reason != "return" else None
+    ledger.post_moves(
+        [
+            ledger.Move(
+                item.id, shop.locations[from_code].id, shop.locations[to_code].id, D(quantity), reason, "T", lot_id=lot
+            )
+        ]
+    )
+
+
+def test_demand_mode_sets_the_reorder_point_from_the_last_days_sales(shop):
+    # The shop sold 10 sugar, a customer brought 2 back, 1 went from one shelf to another (not demand).
+    move(shop, "GULA1", "TKO-R2", "V-PELANGGAN", 10, "sale")
+    move(shop, "GULA1", "V-PELANGGAN", "TKO-R1", 2, "return")
+    move(shop, "GULA1", "TKO-R2", "TKO-R1", 1, "transfer")
+    assert reorder.demand_per_day(shop.items["GULA1"].id, shop.locations["TKO"].id, 7) == D("1.1429")  # 8 / 7
+    # Bulog's lead time is 3 days, the review period 7: 1.1429 x 10 + 5 safety = 16.43 -> 17; the order-up-to
+    # level keeps the 30 the manager put between them.
+    rule = reorder.set_rule(shop.items["GULA1"], shop.locations["TKO"], shop.bulog, D(50), D(80), D(5), 7, 7)
+    assert (rule.demand_per_day, rule.reorder_point, rule.order_up_to) == (D("1.1429"), D(17), D(47))
+    line = reorder.check(rule.id)  # 4 on hand: 47 - 4 = 43 -> 3 cartons of 20
+    assert line.packs == D(3)
+    assert {k: line.reasoning[k] for k in ("demand_days", "demand_per_day", "reorder_point", "on_hand")} == {
+        "demand_days": 7,
+        "demand_per_day": "1.1429",
+        "reorder_point": "17",
+        "on_hand": "4",
+    }
+
+
+def test_the_warehouse_demand_is_what_it_sends_to_the_shop_and_old_moves_fall_out_of_the_window(shop):
+    move(shop, "GULA1", "GDG-A-02", "V-TRANSIT", 28, "transfer")
+    move(shop, "GULA1", "GDG-A-02", "GDG-A-01", 10, "transfer")  # inside the warehouse: not demand
+    assert reorder.demand_per_day(shop.items["GULA1"].id, shop.warehouse.id, 14) == D(2)  # 28 over 14 days
+    later = utcnow() + timedelta(days=15)
+    assert reorder.demand_per_day(shop.items["GULA1"].id, shop.warehouse.id, 14, later) == D(0)
+    rule = reorder.set_rule(shop.items["GULA1"], shop.warehouse, shop.bulog, D(10), D(60), D(4), 7, 14)
+    assert (rule.reorder_point, rule.order_up_to) == (D(24), D(74))  # 2 x (3 + 7) + 4; 50 above it
+    reorder.recompute_demand(rule, later)  # no sales in the last 14 days: the safety stock alone
+    assert (rule.demand_per_day, rule.reorder_point, rule.order_up_to) == (D(0), D(4), D(54))

@@ -132,6 +132,19 @@ def test_the_nightly_sweep_checks_every_active_rule(shop):
     assert sorted((ln.item.sku, ln.packs) for ln in draft.lines) == [("GULA1", D(12)), ("SPHP5", D(24))]
 
 
+def test_the_nightly_sweep_first_recomputes_demand_based_reorder_points(shop):
+    sugar, warehouse = shop.items["GULA1"], shop.warehouse
+    rule = reorder.set_rule(sugar, warehouse, shop.bulog, D(10), D(60), D(4), 7, 14)
+    assert (rule.reorder_point, rule.order_up_to) == (D(4), D(54))  # nothing sent yet: the safety stock alone
+    sent = shop.locations["GDG-A-02"].id, shop.locations["V-TRANSIT"].id
+    post_moves([Move(sugar.id, *sent, D(56), "transfer", "T-1")])  # 56 over 14 days: 4 a day
+    assert jobs.sweep() == 1
+    db.session.refresh(rule)
+    assert (rule.demand_per_day, rule.reorder_point, rule.order_up_to) == (D(4), D(44), D(94))  # 4 x 10 + 4
+    line = db.session.scalar(select(PurchaseOrderLine).where(PurchaseOrderLine.item_id == sugar.id))
+    assert line.packs == D(5)  # 4 left in the warehouse: 94 - 4 = 90 -> 5 cartons of 20
+
+
 def test_flask_cron_knows_the_periodic_jobs(app):
     from app import jobs as app_jobs
 
