@@ -434,12 +434,41 @@ def _load_members() -> list[str]:
     return created
 
 
+REORDER_RULES = [  # sku, location, supplier, reorder point, order up to, safety stock, demand days
+    ("SPHP5", "GDG", "BULOG-BPN", 100, 300, 20, None),
+    ("BRS-MED", "GDG", "BULOG-BPN", 600, 1500, 100, None),  # with SPHP over Bulog's 2 tonnes: cut to fit
+    ("LPG3", "TKO", "AGEN-LPG", 10, 40, 10, 28),  # the shop's gas follows its sales
+]
+
+
+def _load_reorder_rules() -> list[str]:
+    """The demo's reorder rules, checked at once so the manager finds suggestions waiting (the quick start only:
+    the tests' demo has no rules unless a test sets them)."""
+    from suppliers import reorder
+    from suppliers.models import ReorderRule, Supplier
+
+    created = []
+    items = {item.sku: item for item in db.session.scalars(select(Item))}
+    locations = {loc.code: loc for loc in db.session.scalars(select(Location))}
+    for sku, location, supplier, point, up_to, safety, days in REORDER_RULES:
+        item, where = items[sku], locations[location]
+        known = select(ReorderRule.id).where(ReorderRule.item_id == item.id, ReorderRule.location_id == where.id)
+        if db.session.scalar(known):
+            continue
+        source = db.session.scalar(select(Supplier).where(Supplier.code == supplier))
+        rule = reorder.set_rule(item, where, source, Decimal(point), Decimal(up_to), Decimal(safety), 7, days)
+        reorder.check(rule.id)
+        created.append(f"reorder rule {sku}@{location}")
+    return created
+
+
 @click.command("demo")
 def demo_command() -> None:
     """Load the demo cooperative (idempotent) and print the demo logins."""
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("Demo data and demo passwords are for development only.")
     created = load_demo()
+    created += _load_reorder_rules()
     db.session.commit()
     click.echo("Demo data: " + (", ".join(created) if created else "already loaded, nothing changed."))
     click.echo("Demo logins (development only):")

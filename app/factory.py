@@ -67,6 +67,7 @@ def _register_packages(app: Flask) -> None:
     from orders import views as orders_views
     from suppliers import api as suppliers_api
     from suppliers import jobs as suppliers_jobs
+    from suppliers import reorder_views
     from suppliers import views as suppliers_views
 
     app.register_blueprint(app_views.bp)
@@ -78,8 +79,11 @@ def _register_packages(app: Flask) -> None:
     app_views.register_menu(app, members_views.MENU)
     app.register_blueprint(suppliers_views.bp)
     app_views.register_menu(app, suppliers_views.MENU, suppliers_views.home_counts)
+    app.register_blueprint(reorder_views.bp)
+    app_views.register_menu(app, reorder_views.MENU, reorder_views.home_counts)
     app.register_blueprint(orders_views.bp)
     app_views.register_menu(app, orders_views.MENU, orders_views.home_counts)
+    app_views.register_menu(app, app_views.MENU)
     # The floors below tell the ones above through signals, connected here on the roof.
     ledger.stock_fell.connect(suppliers_jobs.on_stock_fell)
     # Periodic jobs, enqueued by `flask cron` (cron times in UTC: 18:30 is 02:30 in Balikpapan).

@@ -8,9 +8,12 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context
+from flask_babel import gettext as _
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from rq.cron import CronScheduler
@@ -130,3 +133,81 @@ def init_app(app: Flask) -> None:
             app.logger.warning("Jobs run in-process over fakeredis (no REDIS_URL): for development only.")
     else:
         app.extensions["lumbung.jobs"] = {"connection": Redis.from_url(app.config["REDIS_URL"])}
+
+
+# --- the administrator's view of the jobs ---------------------------------------------------------------------
+
+
+@dataclass
+class QueueCounts:
+    name: str
+    queued: int
+    started: int
+    scheduled: int
+    deferred: int
+    finished: int
+    failed: int
+
+
+@dataclass
+class FailedJob:
+    id: str
+    queue: str
+    description: str
+    ended_at: datetime | None
+    error: str  # the traceback's last line, what the administrator reads first
+    traceback: str
+
+
+def overview(app: Flask | None = None) -> dict:
+    """Queues with their counts, workers and cron processes, and the failed jobs, newest first (raises
+    redis.exceptions.ConnectionError when Redis can't be reached)."""
+    conn = connection(app)
+    queues = [Queue(name, connection=conn) for name in QUEUES]
+    counts = [
+        QueueCounts(
+            q.name,
+            q.count,
+            q.started_job_registry.count,
+            q.scheduled_job_registry.count,
+            q.deferred_job_registry.count,
+            q.finished_job_registry.count,
+            q.failed_job_registry.count,
+        )
+        for q in queues
+    ]
+    failed = []
+    for q in queues:
+        ids = q.failed_job_registry.get_job_ids(0, 49)
+        for job in Job.fetch_many(ids, connection=conn):
+            if job is not None:
+                failed.append(_failed(job, q.name))
+    failed.sort(key=lambda f: f.ended_at or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return {
+        "queues": counts,
+        "workers": Worker.all(connection=conn),
+        "crons": CronScheduler.all(conn),
+        "failed": failed,
+    }
+
+
+def _failed(job: Job, queue_name: str) -> FailedJob:
+    result = job.latest_result()
+    trace = (result.exc_string if result is not None else None) or job.exc_info or ""
+    lines = [line for line in trace.strip().splitlines() if line.strip()]
+    ended = job.ended_at.replace(tzinfo=UTC) if job.ended_at and job.ended_at.tzinfo is None else job.ended_at
+    return FailedJob(job.id, queue_name, job.description or job.func_name, ended, lines[-1] if lines else "", trace)
+
+
+def retry(job_id: str, app: Flask | None = None) -> Job:
+    """Put a failed job back on its queue."""
+    from app.errors import DomainError, NotFound
+
+    try:
+        job = Job.fetch(job_id, connection=connection(app))
+    except NoSuchJobError:
+        raise NotFound(_("That job is gone (failed jobs are kept for a week).")) from None
+    if not job.is_failed:
+        raise DomainError(_("Only a failed job can be retried; this one is %(status)s.", status=job.get_status()))
+    job.requeue()
+    return job

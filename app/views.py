@@ -6,9 +6,11 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
+from redis.exceptions import RedisError
 
-from app import auth
+from app import auth, jobs
 from app.errors import DomainError
 
 bp = Blueprint("core", __name__, template_folder="templates")
@@ -28,6 +30,11 @@ def register_menu(app: Flask, entries: list[MenuEntry], counts: Callable[[object
     ext["entries"].extend(entries)
     if counts:
         ext["counts"].append(counts)
+
+
+MENU = [
+    MenuEntry("core.jobs_page", _l("Background jobs"), ("manager",), _l("Queues, failed jobs and their retry")),
+]
 
 
 def menu_for(user) -> list[MenuEntry]:
@@ -95,3 +102,29 @@ def language(code: str):
         if current_user.is_authenticated:
             current_user.locale = code
     return redirect(_safe_next(request.form.get("next")) or url_for("core.home"))
+
+
+@bp.route("/admin/jobs")
+@auth.roles_required("manager")
+def jobs_page():
+    """The background jobs: queues and their counts, workers, the cron, failed jobs with their error."""
+    try:
+        info = jobs.overview()
+    except RedisError:
+        info = None  # said on the page: the jobs can't be seen, selling goes on
+    return render_template("jobs.html", info=info, in_process=current_app.config["JOBS_IN_PROCESS"])
+
+
+@bp.route("/admin/jobs/<job_id>/retry", methods=["POST"])
+@auth.roles_required("manager")
+def retry_job(job_id: str):
+    """Put a failed job back on its queue."""
+    try:
+        jobs.retry(job_id)
+    except DomainError as error:
+        flash(error.message, "error")
+    except RedisError:
+        flash(_("The job queue (Redis) cannot be reached; try again in a moment."), "error")
+    else:
+        flash(_("Job %(id)s is back on its queue.", id=job_id), "success")
+    return redirect(url_for("core.jobs_page"))

@@ -12,7 +12,7 @@ from app.errors import NotFound
 from app.idempotency import idempotent
 from app.pagination import page_of
 from inventory.models import Location
-from suppliers import receiving, schemas, services
+from suppliers import receiving, reorder, schemas, services
 from suppliers.models import Supplier
 
 STAFF = ("manager", "warehouse")
@@ -217,3 +217,60 @@ class ReceiptAction(MethodView):
         if action == "approve":
             return receiving.approve(receiving.get_receipt(receipt_id), current_user)
         return receiving.post(receipt_id, current_user)
+
+
+reorder_blp = Blueprint(
+    "reorder", __name__, url_prefix="/api/reorder", description="Reorder rules and the suggestions they make"
+)
+blueprints.append(reorder_blp)
+
+
+@reorder_blp.route("/rules")
+class ReorderRules(MethodView):
+    @roles_required(*STAFF)
+    @reorder_blp.response(200, schemas.ReorderRuleSchema(many=True))
+    @reorder_blp.paginate()
+    def get(self, pagination_parameters):
+        """The reorder rules, staples first."""
+        return page_of(reorder.rules_query(), pagination_parameters)
+
+    @roles_required("manager")
+    @idempotent
+    @reorder_blp.arguments(schemas.ReorderRuleSchema)
+    @reorder_blp.response(200, schemas.ReorderRuleSchema)
+    def post(self, data):
+        """Set the rule of an item at a location (one per pair; setting it again changes it) and check it at
+        once."""
+        return reorder.save_rule(data)
+
+
+@reorder_blp.route("/rules/<int:rule_id>")
+class ReorderRuleById(MethodView):
+    @roles_required("manager")
+    @reorder_blp.arguments(schemas.ReorderRuleSwitchSchema)
+    @reorder_blp.response(200, schemas.ReorderRuleSchema)
+    def patch(self, data, rule_id):
+        """Turn a rule off (its suggested line goes) or on."""
+        return reorder.switch_rule(rule_id, data["is_active"])
+
+
+@reorder_blp.route("/suggestions")
+class Suggestions(MethodView):
+    @roles_required(*STAFF)
+    @reorder_blp.response(200, schemas.SuggestionSchema(many=True))
+    def get(self):
+        """The reorder drafts waiting for a manager, each line with its reasoning in figures and in words."""
+        return reorder.suggestions()
+
+
+@reorder_blp.route("/suggestions/<int:order_id>/approve")
+class SuggestionApprove(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @reorder_blp.arguments(schemas.SuggestionApproveSchema)
+    @reorder_blp.response(200, schemas.OrderSchema)
+    def post(self, data, order_id):
+        """Approve a suggestion: every line's quantity as the manager leaves it; the order goes to approval.
+        409 `suggestion_changed` when a check changed its lines since they were read."""
+        packs = {line["item_id"]: line["packs"] for line in data["lines"]}
+        return reorder.approve(services.get_order(order_id), packs, current_user)

@@ -20,11 +20,13 @@ from sqlalchemy import case, func, select
 
 from app import audit
 from app.db import db, utcnow
-from app.errors import NotFound, ValidationFailed
+from app.errors import DomainError, NotFound, ValidationFailed
+from app.formatting import format_qty
+from app.terms import term
 from inventory import ledger
 from inventory.models import BASE_UNITS, Item, Location, StockMove
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, ReorderRule, Supplier, SupplierItem
-from suppliers.services import cost_on, next_number, quota_on, quota_used
+from suppliers.services import cost_on, next_number, quota_on, quota_used, set_line, transition
 
 OPEN_STATUSES = ("draft", "submitted", "approved", "partially_received")  # still to arrive: "on order"
 
@@ -74,6 +76,46 @@ def set_rule(
         {"supplier": supplier.code, "reorder_point": reorder_point, "order_up_to": order_up_to},
     )
     return rule
+
+
+def save_rule(data: dict) -> ReorderRule:
+    """Set a rule from ids (the API and the screen), then check it at once so its suggestion shows now."""
+    found = {
+        "item_id": db.session.get(Item, data["item_id"]),
+        "location_id": db.session.get(Location, data["location_id"]),
+        "supplier_id": db.session.get(Supplier, data["supplier_id"]),
+    }
+    missing = {name: [_("Not found.")] for name, row in found.items() if row is None}
+    if missing:
+        raise ValidationFailed(_("Check the reorder rule."), fields=missing)
+    rule = set_rule(
+        found["item_id"],
+        found["location_id"],
+        found["supplier_id"],
+        data["reorder_point"],
+        data["order_up_to"],
+        data.get("safety_stock", Decimal(0)),
+        data.get("review_period_days", 7),
+        data.get("demand_days"),
+    )
+    check(rule.id)
+    return rule
+
+
+def switch_rule(rule_id: int, active: bool) -> ReorderRule:
+    """Turn a rule off (its suggested line goes) or on again (checked at once)."""
+    rule = db.session.get(ReorderRule, rule_id)
+    if rule is None:
+        raise NotFound(_("Reorder rule not found."))
+    rule.is_active = active
+    db.session.flush()
+    audit.record("switch_reorder_rule", "reorder_rule", rule.id, {"is_active": active})
+    check(rule.id)
+    return rule
+
+
+def rules_query():
+    return select(ReorderRule).join(ReorderRule.item).order_by(*STAPLES_FIRST)
 
 
 def _catalogue_entry(supplier_id: int, item_id: int) -> SupplierItem | None:
@@ -291,3 +333,152 @@ def _new_draft(supplier: Supplier, location_id: int, day: date) -> PurchaseOrder
     db.session.flush()
     audit.record("create", "purchase_order", draft.id, {"number": draft.number, "origin": "reorder"})
     return draft
+
+
+# --- the manager's side --------------------------------------------------------------------------------------
+
+
+def suggestions() -> list[PurchaseOrder]:
+    """The reorder drafts waiting for a manager's word, oldest first."""
+    return db.session.scalars(
+        select(PurchaseOrder)
+        .where(PurchaseOrder.origin == "reorder", PurchaseOrder.status == "draft")
+        .order_by(PurchaseOrder.id)
+    ).all()
+
+
+def waiting_count() -> int:
+    """How many suggested lines wait (the manager's home page)."""
+    return db.session.scalar(
+        select(func.count(PurchaseOrderLine.id))
+        .join(PurchaseOrderLine.order)
+        .where(PurchaseOrder.origin == "reorder", PurchaseOrder.status == "draft")
+    )
+
+
+def approve(order: PurchaseOrder, packs: dict[int, Decimal], user) -> PurchaseOrder:
+    """The manager's word on a reorder draft: the quantities as he leaves them (0 drops a line), then the order is
+    submitted for approval like any other. Refused when a check changed the draft's lines since he looked."""
+    db.session.execute(select(Supplier.id).where(Supplier.id == order.supplier_id).with_for_update())
+    db.session.refresh(order)  # the order as it is now that no check (nor another manager) can change it
+    if order.origin != "reorder" or order.status != "draft":
+        raise DomainError(
+            _("Order %(number)s is no longer a suggestion; it may have been approved already.", number=order.number),
+            code="not_a_suggestion",
+        )
+    if {line.item_id for line in order.lines} != set(packs):
+        raise DomainError(
+            _("The suggestion changed while you were looking at it; check it again."), code="suggestion_changed"
+        )
+    for line in list(order.lines):
+        if packs[line.item_id] != line.packs:
+            set_line(order, line.item_id, packs[line.item_id], user)
+    return transition(order, "submit", user)
+
+
+def _words(value) -> str:
+    return format_qty(Decimal(value)) if value is not None else ""
+
+
+def explain(line: PurchaseOrderLine) -> list[str]:
+    """A suggestion's reasoning in sentences, in the screen's language."""
+    r = line.reasoning
+    if not r:
+        return []
+    unit, pack = term("unit", line.item.base_unit), line.packaging.name
+    n = {key: _words(r[key]) for key in r if key not in ("cap", "lead_time_days", "review_period_days", "demand_days")}
+    said = [
+        _(
+            "On hand %(on_hand)s %(unit)s and %(on_order)s on order: %(position)s in all.",
+            on_hand=n["on_hand"],
+            on_order=n["on_order"],
+            position=n["position"],
+            unit=unit,
+        )
+    ]
+    if r.get("demand_days"):
+        said.append(
+            _(
+                "Sold on average %(per_day)s %(unit)s a day over the last %(days)d days; to cover %(lead)d days of "
+                "lead time and %(review)d days until the next review, plus %(safety)s of safety stock, the reorder "
+                "point is %(point)s.",
+                per_day=format_qty(Decimal(r["demand_per_day"]).quantize(Decimal("0.01"))),
+                unit=unit,
+                days=r["demand_days"],
+                lead=r["lead_time_days"],
+                review=r["review_period_days"],
+                safety=n["safety_stock"],
+                point=n["reorder_point"],
+            )
+        )
+    else:
+        said.append(
+            _(
+                "The reorder point is %(point)s %(unit)s (with %(safety)s of safety stock; the supplier needs "
+                "%(lead)d days).",
+                point=n["reorder_point"],
+                unit=unit,
+                safety=n["safety_stock"],
+                lead=r["lead_time_days"],
+            )
+        )
+    said.append(
+        _(
+            "%(needed)s %(unit)s bring it up to %(up_to)s: %(packs)s × %(pack)s, ordered in multiples of %(multiple)s.",
+            needed=n["needed"],
+            unit=unit,
+            up_to=n["order_up_to"],
+            packs=n["packs"],
+            pack=pack,
+            multiple=n["multiple"],
+        )
+    )
+    if r.get("cap") == "max_order_kg":
+        said.append(
+            _(
+                "Cut to %(result)s × %(pack)s: %(supplier)s takes at most %(max)s kg per order, other lines included.",
+                result=n["result"],
+                pack=pack,
+                supplier=line.order.supplier.name,
+                max=_words(line.order.supplier.max_order_kg),
+            )
+        )
+    elif r.get("cap") == "quota":
+        said.append(
+            _(
+                "Cut to %(result)s × %(pack)s: what is left of this month's quota from %(supplier)s.",
+                result=n["result"],
+                pack=pack,
+                supplier=line.order.supplier.name,
+            )
+        )
+    return said
+
+
+@dataclass
+class Level:
+    """An item's stock at a location against its rule, for the manager's chart."""
+
+    rule: ReorderRule
+    on_hand: Decimal
+
+    @property
+    def low(self) -> bool:
+        return self.on_hand <= self.rule.reorder_point
+
+    def percent(self, value: Decimal) -> int:
+        """Where a value sits on the bar, whose end is the order-up-to level (or the stock, if above it)."""
+        end = max(self.rule.order_up_to, self.on_hand)
+        return int(value * 100 / end) if end > 0 else 0
+
+
+STAPLES_FIRST = (Item.is_subsidised.desc(), Item.is_price_regulated.desc(), ReorderRule.id)
+
+
+def levels(limit: int = 8) -> list[Level]:
+    """Stock against the reorder point for the items that matter most: the subsidised and price-regulated staples
+    (rice, LPG, cooking oil) first."""
+    rules = db.session.scalars(
+        select(ReorderRule).join(ReorderRule.item).where(ReorderRule.is_active).order_by(*STAPLES_FIRST).limit(limit)
+    ).all()
+    return [Level(rule, ledger.available_under(rule.location_id, [rule.item_id])[rule.item_id]) for rule in rules]

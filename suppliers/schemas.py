@@ -5,6 +5,7 @@ from decimal import Decimal
 from marshmallow import Schema, fields, validate
 
 from suppliers.models import PAYMENT_TERMS, PO_STATUSES
+from suppliers.reorder import explain as reorder_explain
 
 
 class SupplierQuotaSchema(Schema):
@@ -160,3 +161,52 @@ class ReceiptSchema(Schema):
         from suppliers.receiving import needs_manager
 
         return needs_manager(receipt)
+
+
+class ReorderRuleSchema(Schema):
+    id = fields.Int(dump_only=True)
+    item_id = fields.Int(required=True)
+    item_name = fields.Str(attribute="item.name_id", dump_only=True)
+    location_id = fields.Int(required=True)
+    location_code = fields.Str(attribute="location.code", dump_only=True)
+    supplier_id = fields.Int(required=True)
+    reorder_point = fields.Decimal(as_string=True, places=3, required=True, validate=validate.Range(min=0))
+    order_up_to = fields.Decimal(
+        as_string=True, places=3, required=True, validate=validate.Range(min=0, min_inclusive=False)
+    )
+    safety_stock = fields.Decimal(as_string=True, places=3, load_default=Decimal(0), validate=validate.Range(min=0))
+    review_period_days = fields.Int(load_default=7, validate=validate.Range(min=0, max=365))
+    demand_days = fields.Int(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=365),
+        metadata={
+            "description": (
+                "Demand mode: the reorder point follows the average sales of the last N days (recomputed nightly)"
+            )
+        },
+    )
+    demand_per_day = fields.Decimal(as_string=True, dump_only=True, allow_none=True)
+    is_active = fields.Bool(dump_only=True)
+
+
+class ReorderRuleSwitchSchema(Schema):
+    is_active = fields.Bool(required=True)
+
+
+class SuggestionLineSchema(OrderLineSchema):
+    reasoning = fields.Dict(metadata={"description": "The figures: on hand, on order, demand, levels, cap, result"})
+    explanation = fields.Function(reorder_explain, metadata={"description": "The reasoning in sentences"})
+
+
+class SuggestionSchema(OrderSchema):
+    destination_code = fields.Str(attribute="destination.code")
+    lines = fields.List(fields.Nested(SuggestionLineSchema))
+
+
+class SuggestionApproveSchema(Schema):
+    lines = fields.List(
+        fields.Nested(OrderLineInSchema),
+        required=True,
+        metadata={"description": "Every line of the suggestion as the manager leaves it (packs 0 drops it)"},
+    )

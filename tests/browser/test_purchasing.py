@@ -46,7 +46,8 @@ def test_a_manager_orders_from_bulog_by_scanning_and_approves(page, tr):
 
     page.click("#print-link")
     expect(page.locator("#po-sheet h1")).to_contain_text(number)
-    assert page.eval_on_selector("#po-barcode", "img => img.complete && img.naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('#po-barcode').complete")  # loaded, not still loading
+    assert page.eval_on_selector("#po-barcode", "img => img.naturalWidth > 0")
     screenshot(page, "purchase-order-print")
 
 

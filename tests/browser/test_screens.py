@@ -280,12 +280,12 @@ def test_small_adjustment_posts_and_large_one_waits_for_the_manager(page, tr):
 
     logout(page)
     login(page, "manager")
-    waiting = flash(page, "warning")
+    waiting = page.locator("#adjustments-to-approve")
     expect(waiting).to_have_text(
         tr("%(num)d adjustment waits for your approval.", plural="%(num)d adjustments wait for your approval.", num=1)
     )
     screenshot(page, "home-manager")
-    waiting.locator("a").click()
+    waiting.click()
     page.wait_for_url("**/stock/adjust")
     pending.filter(has_text=reference).locator("button.primary").click()
     expect(flash(page, "success")).to_have_text(tr("%(ref)s approved and posted.", ref=reference))

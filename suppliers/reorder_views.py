@@ -1,0 +1,137 @@
+"""The manager's reorder screens: the suggestions the workers prepared (with their reasoning, the quantity editable,
+approved into the order flow) and the rules that make them."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth import roles_required
+from app.db import db
+from app.errors import DomainError
+from app.formatting import format_qty, format_rupiah
+from app.idempotency import idempotent
+from app.views import MenuEntry
+from inventory.models import Item
+from suppliers import reorder, services
+from suppliers.models import ReorderRule, Supplier
+from suppliers.views import _decimal, _key, _stock_locations
+
+bp = Blueprint("reordering", __name__, url_prefix="/purchasing/reorder", template_folder="templates")
+
+MENU = [
+    MenuEntry("reordering.suggestions", _l("Reorder"), ("manager",), _l("What the shop will need, ready to approve")),
+]
+
+
+def home_counts(user) -> dict:
+    if not user.has_role("manager"):
+        return {}
+    return {"reorder_suggestions": reorder.waiting_count(), "stock_levels": reorder.levels()}
+
+
+@bp.route("")
+@roles_required("manager")
+def suggestions():
+    """The reorder drafts, a card per supplier and destination, each line with its reasoning in words."""
+    return _suggestions_page({}, 200)
+
+
+def _suggestions_page(errors: dict, status: int, form=None):
+    return render_template(
+        "suppliers/reorder.html",
+        drafts=reorder.suggestions(),
+        explain=reorder.explain,
+        weight=services.weight_kg,
+        errors=errors,
+        form=form or {},
+        idempotency_key=_key(),
+    ), status
+
+
+@bp.route("/<int:order_id>/approve", methods=["POST"])
+@roles_required("manager")
+@idempotent
+def approve(order_id: int):
+    """Approve a suggestion with the quantities as the manager left them: the order goes to approval."""
+    form, errors, packs = request.form, {}, {}
+    for item_id in form.getlist("item_id", type=int):
+        value = _decimal(form.get(f"packs-{item_id}") or "0", f"packs-{item_id}", errors)
+        if value is not None and value < 0:
+            errors[f"packs-{item_id}"] = _("At least 0.")
+        packs[item_id] = value
+    if errors:
+        return _suggestions_page({order_id: _("Check the quantities."), **errors}, 422, form)
+    try:
+        order = reorder.approve(services.get_order(order_id), packs, current_user)
+    except DomainError as exc:
+        return _suggestions_page({order_id: exc.message}, exc.status if exc.status != 409 else 422, form)
+    flash(
+        _("Order %(number)s went to approval (%(total)s).", number=order.number, total=format_rupiah(order.total)),
+        "success",
+    )
+    return redirect(url_for("reordering.suggestions"))
+
+
+@bp.route("/rules", methods=["GET", "POST"])
+@roles_required("manager")
+def rules():
+    """The reorder rules; set one (item × location) or change it."""
+    if request.method == "POST":
+        return _save_rule()
+    chosen = db.session.get(ReorderRule, request.args.get("rule", type=int) or 0)
+    form = _rule_form(chosen) if chosen else {}
+    return _rules_page(form, {}, 200)
+
+
+def _rule_form(rule: ReorderRule) -> dict:
+    return {
+        "item_id": rule.item_id,
+        "location_id": rule.location_id,
+        "supplier_id": rule.supplier_id,
+        "reorder_point": format_qty(rule.reorder_point),
+        "order_up_to": format_qty(rule.order_up_to),
+        "safety_stock": format_qty(rule.safety_stock),
+        "review_period_days": rule.review_period_days,
+        "demand_days": rule.demand_days or "",
+    }
+
+
+def _rules_page(form, errors, status):
+    return render_template(
+        "suppliers/reorder_rules.html",
+        rules=db.session.scalars(reorder.rules_query()).all(),
+        items=db.session.scalars(select(Item).where(Item.is_active).order_by(Item.name_id)).all(),
+        locations=_stock_locations(),
+        suppliers=db.session.scalars(select(Supplier).where(Supplier.is_active).order_by(Supplier.code)).all(),
+        form=form,
+        errors=errors,
+        idempotency_key=_key(),
+    ), status
+
+
+@idempotent
+def _save_rule():
+    form, errors = request.form, {}
+    if form.get("switch"):
+        rule = reorder.switch_rule(form.get("rule_id", type=int) or 0, form.get("switch") == "on")
+        flash(_("Rule for %(item)s saved.", item=rule.item.name_id), "success")
+        return redirect(url_for("reordering.rules"))
+    data = {name: form.get(name, type=int) for name in ("item_id", "location_id", "supplier_id")}
+    for name in ("reorder_point", "order_up_to", "safety_stock"):
+        data[name] = _decimal(form.get(name) or "0", name, errors)
+    data["review_period_days"] = form.get("review_period_days", 7, type=int)
+    data["demand_days"] = form.get("demand_days", type=int) if form.get("demand_days", "").strip() else None
+    for name in ("item_id", "location_id", "supplier_id"):
+        if not data[name]:
+            errors[name] = _("Choose one.")
+    if errors:
+        return _rules_page(form, errors, 422)
+    try:
+        rule = reorder.save_rule(data)
+    except DomainError as exc:
+        fields = {name: " ".join(messages) for name, messages in exc.fields.items()}
+        return _rules_page(form, {"rule": exc.message, **fields}, 422)
+    flash(_("Rule for %(item)s saved.", item=rule.item.name_id), "success")
+    return redirect(url_for("reordering.rules"))

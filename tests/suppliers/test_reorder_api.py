@@ -1,0 +1,94 @@
+"""The reorder API: rules, the suggestions with their reasoning in words, and the manager's approval."""
+
+from sqlalchemy import select
+
+from suppliers.models import PurchaseOrder, ReorderRule
+from tests.suppliers.test_api import _ids
+
+
+def _bulog(session):
+    from suppliers.models import Supplier
+
+    return session.scalar(select(Supplier.id).where(Supplier.code == "BULOG-BPN"))
+
+
+def test_a_rule_set_through_the_api_is_checked_at_once_and_its_suggestion_explained(api, demo):
+    manager = api("manager")
+    items, warehouse, _agent = _ids(demo)
+    rule = {"item_id": items["SPHP5"], "location_id": warehouse, "supplier_id": _bulog(demo)}
+    set_ = manager.post("/api/reorder/rules", json={**rule, "reorder_point": "100", "order_up_to": "300"})
+    assert set_.status_code == 200, set_.get_json()
+    assert (set_.get_json()["reorder_point"], set_.get_json()["is_active"]) == ("100.000", True)
+    [suggestion] = manager.get("/api/reorder/suggestions").get_json()
+    [line] = suggestion["lines"]
+    assert (suggestion["status"], suggestion["destination_code"], line["packs"]) == ("draft", "GDG", "24.000")
+    assert line["reasoning"]["position"] == "60"
+    assert line["explanation"][0] == "Stok 60 pak dan 0 dalam pesanan: semuanya 60."
+    assert "24 × Bal 10 pak" in line["explanation"][2]
+    changed = manager.post("/api/reorder/rules", json={**rule, "reorder_point": "50", "order_up_to": "300"})
+    assert changed.get_json()["id"] == set_.get_json()["id"]  # one rule per item and location
+    assert manager.get("/api/reorder/suggestions").get_json()[0]["lines"] == []  # 60 is above 50 now
+    assert len(demo.scalars(select(ReorderRule)).all()) == 1
+
+
+def test_bad_rules_get_field_errors(api, demo):
+    manager, clerk = api("manager"), api("warehouse")
+    items, warehouse, agent = _ids(demo)
+    bad = manager.post(
+        "/api/reorder/rules",
+        json={
+            "item_id": items["SPHP5"],
+            "location_id": warehouse,
+            "supplier_id": agent,
+            "reorder_point": "9",
+            "order_up_to": "5",
+        },
+    )
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    assert set(bad.get_json()["errors"]) == {"supplier_id", "order_up_to"}
+    missing = manager.post("/api/reorder/rules", json={"item_id": items["SPHP5"], "reorder_point": "x"})
+    assert missing.status_code == 422
+    assert set(missing.get_json()["errors"]) >= {"location_id", "supplier_id", "reorder_point", "order_up_to"}
+    refused = clerk.post(
+        "/api/reorder/rules",
+        json={
+            "item_id": items["SPHP5"],
+            "location_id": warehouse,
+            "supplier_id": _bulog(demo),
+            "reorder_point": "1",
+            "order_up_to": "5",
+        },
+    )
+    assert refused.status_code == 403
+
+
+def test_approving_a_suggestion_with_an_edited_quantity_sends_it_to_approval(api, demo):
+    manager = api("manager")
+    items, warehouse, _agent = _ids(demo)
+    for sku, point, up_to in (("SPHP5", "100", "300"), ("GULA1", "100", "300")):
+        manager.post(
+            "/api/reorder/rules",
+            json={
+                "item_id": items[sku],
+                "location_id": warehouse,
+                "supplier_id": _bulog(demo),
+                "reorder_point": point,
+                "order_up_to": up_to,
+            },
+        )
+    [suggestion] = manager.get("/api/reorder/suggestions").get_json()
+    url = f"/api/reorder/suggestions/{suggestion['id']}/approve"
+    stale = manager.post(url, json={"lines": [{"item_id": items["SPHP5"], "packs": "24"}]})  # GULA1 not seen
+    assert stale.status_code == 409 and stale.get_json()["type"] == "/problems/suggestion_changed"
+    approved = manager.post(
+        url, json={"lines": [{"item_id": items["SPHP5"], "packs": "20"}, {"item_id": items["GULA1"], "packs": "0"}]}
+    )
+    assert approved.status_code == 200, approved.get_json()
+    body = approved.get_json()
+    assert body["status"] == "submitted"
+    assert [(ln["item_id"], ln["packs"]) for ln in body["lines"]] == [(items["SPHP5"], "20.000")]
+    assert manager.get("/api/reorder/suggestions").get_json() == []
+    again = manager.post(url, json={"lines": [{"item_id": items["SPHP5"], "packs": "20"}]})
+    assert again.status_code == 409 and again.get_json()["type"] == "/problems/not_a_suggestion"
+    order = demo.get(PurchaseOrder, suggestion["id"])
+    assert (order.status, order.origin) == ("submitted", "reorder")

@@ -1,0 +1,91 @@
+"""The manager's reorder screens through the test client: rules with field errors, suggestions with their reasoning
+in words, approval with an edited quantity, and the home page's count and chart."""
+
+import re
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from suppliers import reorder
+from suppliers.models import PurchaseOrder, ReorderRule
+from tests.conftest import csrf_token_from
+
+D = Decimal
+
+
+def _form(client, path: str) -> dict:
+    page = client.get(path).get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    return {"csrf_token": csrf_token_from(page), "idempotency_key": key}
+
+
+def test_a_rule_from_the_screen_refuses_bad_levels_then_shows_its_suggestion(client, login, shop):
+    login("manager")
+    rule = {
+        "item_id": shop.items["SPHP5"].id,
+        "location_id": shop.warehouse.id,
+        "supplier_id": shop.bulog.id,
+        "reorder_point": "100",
+        "order_up_to": "80",
+        "safety_stock": "0",
+        "review_period_days": "7",
+        "demand_days": "",
+    }
+    refused = client.post("/purchasing/reorder/rules", data={**_form(client, "/purchasing/reorder/rules"), **rule})
+    assert refused.status_code == 422
+    assert re.search(r'id="error-order_up_to">Lebih dari titik pesan ulang\.</span>', refused.get_data(as_text=True))
+    saved = client.post(
+        "/purchasing/reorder/rules",
+        data={**_form(client, "/purchasing/reorder/rules"), **rule, "order_up_to": "300"},
+        follow_redirects=True,
+    )
+    assert "Aturan untuk Beras SPHP 5 kg disimpan." in saved.get_data(as_text=True)
+    page = client.get("/purchasing/reorder").get_data(as_text=True)
+    assert "Stok 60 pak dan 0 dalam pesanan: semuanya 60." in page
+    assert re.search(r'id="packs-SPHP5" value="24"', page)
+
+
+def test_approving_from_the_screen_with_an_edited_quantity(client, login, shop, session):
+    login("manager")
+    reorder.check(reorder.set_rule(shop.items["SPHP5"], shop.warehouse, shop.bulog, D(100), D(300)).id)
+    reorder.check(reorder.set_rule(shop.items["GULA1"], shop.warehouse, shop.bulog, D(100), D(300)).id)
+    draft = reorder.suggestions()[0]
+    home = client.get("/").get_data(as_text=True)
+    assert "2 saran pesan ulang menunggu Anda." in home
+    assert re.search(r'id="level-SPHP5-GDG"', home) and "60 / 100 pak" in home
+    form = {**_form(client, "/purchasing/reorder"), "item_id": [shop.items["SPHP5"].id, shop.items["GULA1"].id]}
+    bad = client.post(f"/purchasing/reorder/{draft.id}/approve", data={**form, f"packs-{shop.items['SPHP5'].id}": "x"})
+    assert bad.status_code == 422 and "Periksa jumlahnya." in bad.get_data(as_text=True)
+    done = client.post(
+        f"/purchasing/reorder/{draft.id}/approve",
+        data={
+            **_form(client, "/purchasing/reorder"),
+            "item_id": [shop.items["SPHP5"].id, shop.items["GULA1"].id],
+            f"packs-{shop.items['SPHP5'].id}": "20",
+            f"packs-{shop.items['GULA1'].id}": "12",
+        },
+        follow_redirects=True,
+    )
+    assert f"Pesanan {draft.number} diajukan untuk persetujuan" in done.get_data(as_text=True)
+    session.expire_all()
+    order = session.get(PurchaseOrder, draft.id)
+    assert order.status == "submitted" and [(ln.item.sku, ln.packs) for ln in order.lines] == [
+        ("SPHP5", D(20)),
+        ("GULA1", D(12)),
+    ]
+    assert "saran pesan ulang menunggu" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_rule_turned_off_takes_its_line_away(client, login, shop, session):
+    login("manager")
+    rule = reorder.set_rule(shop.items["SPHP5"], shop.warehouse, shop.bulog, D(100), D(300))
+    reorder.check(rule.id)
+    client.post(
+        "/purchasing/reorder/rules",
+        data={**_form(client, "/purchasing/reorder/rules"), "rule_id": rule.id, "switch": "off"},
+    )
+    session.expire_all()
+    assert session.get(ReorderRule, rule.id).is_active is False
+    assert reorder.suggestions()[0].lines == []
+    assert 'id="no-suggestions"' not in client.get("/purchasing/reorder").get_data(as_text=True)
+    assert session.scalar(select(PurchaseOrder.status)) == "draft"
