@@ -87,9 +87,40 @@ def _register_packages(app: Flask) -> None:
     # The floors below tell the ones above through signals, connected here on the roof.
     ledger.stock_fell.connect(suppliers_jobs.on_stock_fell)
     # Periodic jobs, enqueued by `flask cron` (cron times in UTC: 18:30 is 02:30 in Balikpapan).
-    jobs.register_periodic(app, suppliers_jobs.requeue_pending, "reorder", interval=60, name="reorder-catch-up")
-    jobs.register_periodic(app, suppliers_jobs.sweep, "reorder", cron="30 18 * * *", name="reorder-sweep")
-    jobs.register_periodic(app, idempotency.prune_keys, "default", cron="0 19 * * *", name="prune-keys")
+    # Each with its limits: how long it may run, how long its result and its failure are kept; a catch-up that no
+    # worker took within two minutes is dropped (the next one is already queued).
+    day = 86400
+    jobs.register_periodic(
+        app,
+        suppliers_jobs.requeue_pending,
+        "reorder",
+        interval=60,
+        name="reorder-catch-up",
+        job_timeout=60,
+        ttl=120,
+        result_ttl=300,
+        failure_ttl=day,
+    )
+    jobs.register_periodic(
+        app,
+        suppliers_jobs.sweep,
+        "reorder",
+        cron="30 18 * * *",
+        name="reorder-sweep",
+        job_timeout=1800,
+        result_ttl=day,
+        failure_ttl=7 * day,
+    )
+    jobs.register_periodic(
+        app,
+        idempotency.prune_keys,
+        "default",
+        cron="0 19 * * *",
+        name="prune-keys",
+        job_timeout=600,
+        result_ttl=day,
+        failure_ttl=7 * day,
+    )
     for blp in members_api.blueprints:
         api.register_blueprint(blp)
     for blp in inventory_api.blueprints + suppliers_api.blueprints + orders_api.blueprints:

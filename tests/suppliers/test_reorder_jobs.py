@@ -148,11 +148,20 @@ def test_the_nightly_sweep_first_recomputes_demand_based_reorder_points(shop):
 def test_flask_cron_knows_the_periodic_jobs(app):
     from app import jobs as app_jobs
 
-    scheduled = {job.name: (job.queue_name, job.interval, job.cron) for job in app_jobs.cron_scheduler(app).get_jobs()}
+    scheduled = {
+        job.name: (
+            job.queue_name,
+            job.interval,
+            job.cron,
+            job.job_options["job_timeout"],
+            job.job_options["failure_ttl"],
+        )
+        for job in app_jobs.cron_scheduler(app).get_jobs()
+    }
     assert scheduled == {
-        "reorder-catch-up": ("reorder", 60, None),
-        "reorder-sweep": ("reorder", None, "30 18 * * *"),
-        "prune-keys": ("default", None, "0 19 * * *"),
+        "reorder-catch-up": ("reorder", 60, None, 60, 86400),
+        "reorder-sweep": ("reorder", None, "30 18 * * *", 1800, 7 * 86400),
+        "prune-keys": ("default", None, "0 19 * * *", 600, 7 * 86400),
     }
 
 
