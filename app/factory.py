@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 import swagger_ui_bundle
-from flask import Flask, g, has_request_context, request, send_from_directory, session
+from flask import Flask, has_request_context, request, send_from_directory, session
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -189,12 +189,11 @@ def _register_hooks(app: Flask) -> None:
     @app.after_request
     def commit_or_rollback(response):
         # One commit per request, here at the edge; services only flush.
+        # Jobs asked for during the request are enqueued by the commit (app.jobs), dropped by the rollback.
         if response.status_code < 400:
             db.session.commit()
-            jobs.flush_after_commit(app)
         else:
             db.session.rollback()
-            g.pop("jobs_after_commit", None)
         return response
 
     @app.after_request

@@ -1,7 +1,8 @@
 """The job queue: RQ on Redis in production; in the quick start, RQ over fakeredis in a thread.
 
 Jobs are module-level functions taking ids; they are enqueued only after the transaction that asked for
-them has committed (enqueue_after_commit), so a worker never looks for a row that isn't there yet.
+them has committed (enqueue_after_commit, on the session's after-commit event), so a worker never looks for a
+row that isn't there yet.
 """
 
 import logging
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app
 from flask_babel import gettext as _
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
@@ -20,6 +21,8 @@ from rq.cron import CronScheduler
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.timeouts import TimerDeathPenalty
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 QUEUES = ("default", "reorder", "reports")
 WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
@@ -58,19 +61,30 @@ def queue(name: str = "default", app: Flask | None = None) -> Queue:
     return Queue(name, connection=connection(app))
 
 
+PENDING = "lumbung.jobs_after_commit"
+
+
 def enqueue_after_commit(func: Callable, *args: Any, queue_name: str = "default", **options: Any) -> None:
-    """Enqueue a job once the current request's transaction has committed (outside a request: now)."""
-    pending = g.setdefault("jobs_after_commit", []) if has_request_context() else None
-    if pending is None:
-        _enqueue(current_app, func, args, queue_name, options)
-    else:
-        pending.append((func, args, queue_name, options))
+    """Enqueue a job once the current transaction has committed, and not at all if it rolls back: in a request,
+    a CLI command or a job alike (the session's commit is the signal)."""
+    from app.db import db
+
+    db.session.connection()  # the job belongs to an open transaction, so that its rollback can drop it
+    db.session.info.setdefault(PENDING, []).append((current_app._get_current_object(), func, args, queue_name, options))
 
 
-def flush_after_commit(app: Flask) -> None:
-    """Called by the request hook right after a successful commit."""
-    for func, args, queue_name, options in g.pop("jobs_after_commit", []):
+@event.listens_for(Session, "after_commit")
+def _enqueue_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the transaction itself is still open
+    for app, func, args, queue_name, options in session.info.pop(PENDING, []):
         _enqueue(app, func, args, queue_name, options)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(PENDING, None)
 
 
 def _enqueue(app: Flask, func: Callable, args: tuple, queue_name: str, options: dict) -> None:

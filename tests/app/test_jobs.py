@@ -22,13 +22,19 @@ from tests.inventory.conftest import build_world
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_jobs_queued_in_a_request_wait_for_its_commit(app, session):
+def test_jobs_wait_for_the_commit_and_a_rollback_drops_them(app, session):
     queued = Queue("default", connection=jobs.connection(app))
-    with app.test_request_context("/"):
-        jobs.enqueue_after_commit(verify_ledger, queue_name="default")
-        assert queued.count == 0  # nothing reaches the queue before the transaction commits
-        jobs.flush_after_commit(app)
+    queued.empty()
+    jobs.enqueue_after_commit(verify_ledger, queue_name="default")  # outside a request too (CLI, jobs)
+    with session.begin_nested():
+        pass  # a savepoint released is not the commit
+    assert queued.count == 0  # nothing reaches the queue before the transaction commits
+    session.commit()
     assert queued.count == 1
+    jobs.enqueue_after_commit(verify_ledger, queue_name="default")
+    session.rollback()
+    session.commit()
+    assert queued.count == 1  # the rolled-back transaction's job is gone
     queued.empty()
 
 
