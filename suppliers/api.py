@@ -134,8 +134,10 @@ class OrderLines(MethodView):
     @orders_blp.response(200, schemas.OrderSchema)
     def post(self, data, order_id):
         """Order a number of purchase packagings of an item (0 removes it); an approved order goes back to
-        approval."""
-        return services.set_line(services.get_order(order_id), data["item_id"], data["packs"], current_user)
+        approval. A reorder suggestion is refused (409 `reorder_suggestion`): it is approved under /api/reorder."""
+        order = services.get_order(order_id)
+        services.refuse_suggestion(order)
+        return services.set_line(order, data["item_id"], data["packs"], current_user)
 
 
 @orders_blp.route("/<int:order_id>/<any(submit, approve, cancel, close):action>")
@@ -145,7 +147,9 @@ class OrderAction(MethodView):
     @orders_blp.response(200, schemas.OrderSchema)
     def post(self, order_id, action):
         """Submit, approve (manager), cancel or close an order; illegal steps are refused."""
-        return services.transition(services.get_order(order_id), action, current_user)
+        order = services.get_order(order_id)
+        services.refuse_suggestion(order)
+        return services.transition(order, action, current_user)
 
 
 receipts_blp = Blueprint("receipts", __name__, url_prefix="/api/receipts", description="Receiving against orders")

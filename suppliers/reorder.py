@@ -234,6 +234,9 @@ def check(rule_id: int, day: date | None = None) -> PurchaseOrderLine | None:
     if not rule.is_active or not supplier.is_active or reasoning.result <= 0:
         if line is not None:
             draft.lines.remove(line)
+            if not draft.lines:  # nothing left to suggest: no empty order lingers in the lists
+                db.session.delete(draft)
+                audit.record("delete", "purchase_order", draft.id, {"number": draft.number, "origin": "reorder"})
             db.session.flush()
         return None
     values = {

@@ -247,6 +247,23 @@ def create_order(
     return order
 
 
+def is_suggestion(order: PurchaseOrder) -> bool:
+    return order.origin == "reorder" and order.status == "draft"
+
+
+def refuse_suggestion(order: PurchaseOrder) -> None:
+    """A reorder draft belongs to the reorder checks until a manager approves it on the reorder screen (a change
+    made elsewhere would be overwritten by the next check)."""
+    if is_suggestion(order):
+        raise DomainError(
+            _(
+                "Order %(number)s is a reorder suggestion: change or approve it on the Reorder screen.",
+                number=order.number,
+            ),
+            code="reorder_suggestion",
+        )
+
+
 def set_line(order: PurchaseOrder, item_id: int, packs: Decimal, user) -> PurchaseOrder:
     """Order this many purchase packagings of an item (0 removes the line); a submitted or approved order
     goes back to waiting for approval."""

@@ -274,6 +274,8 @@ def order(order_id: int):
 
 def _order_page(found: PurchaseOrder, errors: dict, status=200):
     actions = [a for a, (sources, _target, _roles) in services.TRANSITIONS.items() if found.status in sources]
+    if services.is_suggestion(found):
+        actions = []  # changed and approved on the reorder screen
     receipts = db.session.scalars(select(Receipt).where(Receipt.order_id == found.id).order_by(Receipt.id)).all()
     return render_template(
         "suppliers/order.html",
@@ -291,6 +293,7 @@ def _change_order(found: PurchaseOrder):
     form, errors = request.form, {}
     action = form.get("action")
     try:
+        services.refuse_suggestion(found)
         if action in services.TRANSITIONS:
             services.transition(found, action, current_user)
             flash(

@@ -27,7 +27,7 @@ def test_a_rule_set_through_the_api_is_checked_at_once_and_its_suggestion_explai
     assert "24 × Bal 10 pak" in line["explanation"][2]
     changed = manager.post("/api/reorder/rules", json={**rule, "reorder_point": "50", "order_up_to": "300"})
     assert changed.get_json()["id"] == set_.get_json()["id"]  # one rule per item and location
-    assert manager.get("/api/reorder/suggestions").get_json()[0]["lines"] == []  # 60 is above 50 now
+    assert manager.get("/api/reorder/suggestions").get_json() == []  # 60 is above 50 now: the draft went
     assert len(demo.scalars(select(ReorderRule)).all()) == 1
 
 
@@ -77,6 +77,8 @@ def test_approving_a_suggestion_with_an_edited_quantity_sends_it_to_approval(api
             },
         )
     [suggestion] = manager.get("/api/reorder/suggestions").get_json()
+    by_hand = manager.post(f"/api/purchase-orders/{suggestion['id']}/submit")
+    assert by_hand.status_code == 409 and by_hand.get_json()["type"] == "/problems/reorder_suggestion"
     url = f"/api/reorder/suggestions/{suggestion['id']}/approve"
     stale = manager.post(url, json={"lines": [{"item_id": items["SPHP5"], "packs": "24"}]})  # GULA1 not seen
     assert stale.status_code == 409 and stale.get_json()["type"] == "/problems/suggestion_changed"

@@ -76,6 +76,18 @@ def test_approving_from_the_screen_with_an_edited_quantity(client, login, shop, 
     assert "saran pesan ulang menunggu" not in client.get("/").get_data(as_text=True)
 
 
+def test_a_suggestion_is_changed_only_on_the_reorder_screen(client, login, shop, session):
+    login("warehouse")
+    draft = reorder.check(reorder.set_rule(shop.items["SPHP5"], shop.warehouse, shop.bulog, D(100), D(300)).id).order
+    page = client.get(f"/purchasing/orders/{draft.id}").get_data(as_text=True)
+    assert 'id="suggestion-note"' in page and 'id="line-form"' not in page and 'id="action-submit"' not in page
+    form = {**_form(client, "/purchasing/orders"), "action": "submit"}
+    refused = client.post(f"/purchasing/orders/{draft.id}", data=form)
+    assert refused.status_code == 422 and "saran pesan ulang" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(PurchaseOrder, draft.id).status == "draft"
+
+
 def test_a_rule_turned_off_takes_its_line_away(client, login, shop, session):
     login("manager")
     rule = reorder.set_rule(shop.items["SPHP5"], shop.warehouse, shop.bulog, D(100), D(300))
@@ -86,6 +98,6 @@ def test_a_rule_turned_off_takes_its_line_away(client, login, shop, session):
     )
     session.expire_all()
     assert session.get(ReorderRule, rule.id).is_active is False
-    assert reorder.suggestions()[0].lines == []
-    assert 'id="no-suggestions"' not in client.get("/purchasing/reorder").get_data(as_text=True)
-    assert session.scalar(select(PurchaseOrder.status)) == "draft"
+    assert reorder.suggestions() == []
+    assert 'id="no-suggestions"' in client.get("/purchasing/reorder").get_data(as_text=True)
+    assert session.scalar(select(PurchaseOrder.id)) is None  # the emptied suggestion is gone
