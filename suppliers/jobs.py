@@ -19,7 +19,7 @@ from app import jobs
 from app.db import db, utcnow
 from inventory.models import Location, StockOutbox
 from suppliers import reorder
-from suppliers.models import ReorderRule
+from suppliers.models import PurchaseOrder, ReorderRule
 
 log = logging.getLogger(__name__)
 
@@ -37,24 +37,25 @@ def check_id(item_id: int, location_id: int) -> str:
 
 
 def reorder_check(item_id: int, location_id: int) -> int:
-    """Check every active rule watching this item here or at a location above; then clear the outbox row, unless
-    stock fell again while we worked (its generation moved on: the next check is already due). Return the number
-    of rules checked."""
+    """Check the drafts of every active rule watching this item here or at a location above (each rule's whole
+    supplier-and-destination group); then clear the outbox row, unless stock fell again while we worked (its
+    generation moved on: the next check is already due). Return the number of groups checked."""
     outbox = StockOutbox.__table__
     seen = db.session.scalar(
         select(outbox.c.generation).where(outbox.c.item_id == item_id, outbox.c.location_id == location_id)
     )
-    rules = db.session.scalars(
-        select(ReorderRule.id)
+    groups = db.session.execute(
+        select(ReorderRule.supplier_id, ReorderRule.location_id)
         .where(
             ReorderRule.item_id == item_id,
             ReorderRule.location_id.in_(_this_and_above(location_id)),
             ReorderRule.is_active,
         )
-        .order_by(ReorderRule.id)
+        .distinct()
+        .order_by(ReorderRule.supplier_id, ReorderRule.location_id)
     ).all()
-    for rule_id in rules:
-        reorder.check(rule_id)
+    for supplier_id, destination_id in groups:
+        reorder.check_group(supplier_id, destination_id)
         _test_hold()
     if seen is not None:
         db.session.execute(
@@ -63,7 +64,7 @@ def reorder_check(item_id: int, location_id: int) -> int:
             )
         )
     db.session.commit()
-    return len(rules)
+    return len(groups)
 
 
 def _test_hold() -> None:
@@ -123,11 +124,20 @@ def requeue_pending(older_than_seconds: int = PENDING_AFTER_SECONDS) -> int:
 
 
 def sweep() -> int:
-    """The nightly sweep: recompute the reorder point of every rule in demand mode from the sales, then check every
-    active rule, whatever fell or not (a rule changed, a quota month began)."""
-    rule_ids = db.session.scalars(select(ReorderRule.id).where(ReorderRule.is_active).order_by(ReorderRule.id)).all()
-    for rule_id in rule_ids:
-        reorder.recompute_demand(db.session.get(ReorderRule, rule_id))
-        reorder.check(rule_id)
-        db.session.commit()  # one rule at a time: a long sweep holds no supplier's lock for long
-    return len(rule_ids)
+    """The nightly sweep: every supplier's draft for every destination, whatever fell or not (a rule changed, a
+    quota month began), the reorder points in demand mode recomputed from the sales first; drafts no active rule
+    asks for any more are emptied. One commit per supplier and destination, so no lock is held for long. Return
+    the number of active rules."""
+    rules = db.session.execute(
+        select(ReorderRule.supplier_id, ReorderRule.location_id).where(ReorderRule.is_active)
+    ).all()
+    drafts = db.session.execute(
+        select(PurchaseOrder.supplier_id, PurchaseOrder.destination_id).where(
+            PurchaseOrder.origin == "reorder", PurchaseOrder.status == "draft"
+        )
+    ).all()
+    db.session.commit()
+    for supplier_id, location_id in sorted({tuple(row) for row in rules + drafts}):
+        reorder.check_group(supplier_id, location_id, with_demand=True)
+        db.session.commit()
+    return len(rules)

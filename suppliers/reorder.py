@@ -1,10 +1,11 @@
 """Reorder rules and the check that turns them into a line on the supplier's reorder draft.
 
-A check is idempotent by construction: it computes what the draft line *should* be from the position (on hand +
-on order, the draft itself left out) and sets it, under a lock on the supplier's row, so running it twice, or two
-at once, leaves the same draft. Every line keeps its reasoning (on hand, on order, levels, lead time, the cap
-applied, the result) for the manager to read. Lines of one draft share the supplier's weight limit: the line
-checked first keeps its quantity, a later one gets what room is left (and says so).
+A check is idempotent by construction: it computes what the supplier's draft for a destination *should* be from
+the positions (on hand + on order, the draft itself left out) of all its rules and sets it, under a lock on the
+supplier's row, so running it twice, or two at once, leaves the same draft. Every line keeps its reasoning (on
+hand, on order, demand, levels, lead time, the cap applied, the result) for the manager to read. Lines of one
+draft share the supplier's weight limit: the rule made first is sized first, a later one gets what room is left
+(and says so).
 
 In demand mode (`demand_days` set) the reorder point follows the sales: the average a day over the last N days
 × (lead time + review period) + safety stock; the order-up-to level keeps its distance above it. It is
@@ -17,6 +18,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import audit
 from app.db import db, utcnow
@@ -26,7 +28,7 @@ from app.terms import term
 from inventory import ledger
 from inventory.models import BASE_UNITS, Item, Location, StockMove
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, ReorderRule, Supplier, SupplierItem
-from suppliers.services import cost_on, next_number, quota_on, quota_used, set_line, transition
+from suppliers.services import costs_on, next_number, quota_used, quotas_on, set_line, transition
 
 OPEN_STATUSES = ("draft", "submitted", "approved", "partially_received")  # still to arrive: "on order"
 
@@ -88,6 +90,11 @@ def save_rule(data: dict) -> ReorderRule:
     missing = {name: [_("Not found.")] for name, row in found.items() if row is None}
     if missing:
         raise ValidationFailed(_("Check the reorder rule."), fields=missing)
+    before = db.session.execute(
+        select(ReorderRule.supplier_id, ReorderRule.location_id).where(
+            ReorderRule.item_id == data["item_id"], ReorderRule.location_id == data["location_id"]
+        )
+    ).first()
     rule = set_rule(
         found["item_id"],
         found["location_id"],
@@ -98,6 +105,8 @@ def save_rule(data: dict) -> ReorderRule:
         data.get("review_period_days", 7),
         data.get("demand_days"),
     )
+    if before is not None and tuple(before) != (rule.supplier_id, rule.location_id):
+        check_group(*before)  # its line leaves the old supplier's draft
     check(rule.id)
     return rule
 
@@ -192,20 +201,23 @@ class Reasoning:
         return {k: (format(v.normalize(), "f") if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
 
 
-def on_order(item_id: int, location_id: int, exclude_order_id: int | None = None) -> Decimal:
-    """What open orders (drafts included) still bring of an item to a location."""
+def on_order(item_ids: list[int], location_id: int, exclude_order_id: int | None = None) -> dict[int, Decimal]:
+    """What open orders (drafts included) still bring of some items to a location, in one statement."""
     stmt = (
-        select(func.sum(PurchaseOrderLine.quantity - PurchaseOrderLine.received_quantity))
+        select(PurchaseOrderLine.item_id, func.sum(PurchaseOrderLine.quantity - PurchaseOrderLine.received_quantity))
         .join(PurchaseOrderLine.order)
         .where(
-            PurchaseOrderLine.item_id == item_id,
+            PurchaseOrderLine.item_id.in_(item_ids),
             PurchaseOrder.destination_id == location_id,
             PurchaseOrder.status.in_(OPEN_STATUSES),
         )
+        .group_by(PurchaseOrderLine.item_id)
     )
     if exclude_order_id is not None:
         stmt = stmt.where(PurchaseOrder.id != exclude_order_id)
-    return Decimal(db.session.scalar(stmt) or 0)
+    found = dict.fromkeys(item_ids, Decimal(0))
+    found.update({item_id: Decimal(quantity or 0) for item_id, quantity in db.session.execute(stmt)})
+    return found
 
 
 def _round_up(quantity: Decimal, step: Decimal) -> Decimal:
@@ -217,68 +229,128 @@ def _round_down(quantity: Decimal, step: Decimal) -> Decimal:
 
 
 def check(rule_id: int, day: date | None = None) -> PurchaseOrderLine | None:
-    """Bring the rule's line on its supplier's reorder draft to what the position asks for now (removing it when
-    nothing is needed); return the line, or None."""
+    """Check a rule: its supplier's reorder draft for its location is brought up to date (check_group); return
+    the rule's line, or None when nothing is needed."""
     rule = db.session.get(ReorderRule, rule_id)
     if rule is None:
         raise NotFound(_("Reorder rule not found."))
+    draft = check_group(rule.supplier_id, rule.location_id, day)
+    return next((ln for ln in draft.lines if ln.item_id == rule.item_id), None) if draft else None
+
+
+def check_group(
+    supplier_id: int, location_id: int, day: date | None = None, with_demand: bool = False
+) -> PurchaseOrder | None:
+    """Make the supplier's reorder draft for a destination what its active rules ask for now, and return it.
+
+    A line per rule at or below its reorder point; the rules, in the order they were made, share the supplier's
+    weight limit (an earlier rule's line is sized first, a later one gets the room left and says so); a line no
+    rule asks for goes, and an empty draft is deleted. The facts are read in a few statements whatever the number
+    of rules, under a lock on the supplier, so the draft depends only on the stock, the orders and the rules:
+    checking twice, or twice at once, gives the same draft. `with_demand` first recomputes the reorder point of
+    the rules in demand mode (the nightly sweep).
+    """
     day = day or utcnow().date()
-    # One check per supplier at a time: the draft, its weight and the month's quota are read and written under it.
+    fresh = {"populate_existing": True}  # as they are now, under the lock (the session keeps objects over commits)
     supplier = db.session.execute(
-        select(Supplier).where(Supplier.id == rule.supplier_id).with_for_update()
+        select(Supplier).where(Supplier.id == supplier_id).with_for_update().execution_options(**fresh)
     ).scalar_one()
-    draft = _draft(supplier.id, rule.location_id)
-    entry = _catalogue_entry(supplier.id, rule.item_id)
-    line = next((ln for ln in draft.lines if ln.item_id == rule.item_id), None) if draft else None
-    reasoning = _reason(rule, supplier, entry, draft, day)
-    if not rule.is_active or not supplier.is_active or reasoning.result <= 0:
-        if line is not None:
-            draft.lines.remove(line)
-            if not draft.lines:  # nothing left to suggest: no empty order lingers in the lists
-                db.session.delete(draft)
-                audit.record("delete", "purchase_order", draft.id, {"number": draft.number, "origin": "reorder"})
+    rules = db.session.scalars(
+        select(ReorderRule)
+        .where(ReorderRule.supplier_id == supplier_id, ReorderRule.location_id == location_id, ReorderRule.is_active)
+        .options(joinedload(ReorderRule.item))
+        .order_by(ReorderRule.id)
+        .execution_options(**fresh)
+    ).all()
+    if with_demand:
+        for rule in rules:
+            recompute_demand(rule)
+    draft = db.session.scalar(
+        select(PurchaseOrder)
+        .where(
+            PurchaseOrder.supplier_id == supplier_id,
+            PurchaseOrder.destination_id == location_id,
+            PurchaseOrder.status == "draft",
+            PurchaseOrder.origin == "reorder",
+        )
+        .options(selectinload(PurchaseOrder.lines))
+        .execution_options(**fresh)
+    )
+    item_ids = [rule.item_id for rule in rules]
+    entries = {
+        entry.item_id: entry
+        for entry in db.session.scalars(
+            select(SupplierItem)
+            .where(SupplierItem.supplier_id == supplier_id, SupplierItem.item_id.in_(item_ids))
+            .options(joinedload(SupplierItem.packaging))
+        )
+    }
+    on_hand = ledger.available_under(location_id, item_ids) if item_ids else {}
+    coming = on_order(item_ids, location_id, exclude_order_id=draft.id if draft else None)
+    quotas = quotas_on(supplier_id, item_ids, day)
+    wanted: dict[int, tuple[ReorderRule, SupplierItem, Reasoning]] = {}
+    weight = Decimal(0)  # of the lines sized so far
+    for rule in rules:
+        entry = entries.get(rule.item_id)
+        if entry is None or not supplier.is_active:
+            continue
+        facts = (on_hand[rule.item_id], coming[rule.item_id], weight, quotas.get(rule.item_id))
+        reasoning = _reason(rule, supplier, entry, *facts, day)
+        if reasoning.result > 0:
+            wanted[rule.item_id] = (rule, entry, reasoning)
+            weight += reasoning.result * entry.packaging.factor * entry.kg_per_unit
+    if not wanted:
+        if draft is not None:  # nothing left to suggest: no empty order lingers in the lists
+            db.session.delete(draft)
+            audit.record("delete", "purchase_order", draft.id, {"number": draft.number, "origin": "reorder"})
             db.session.flush()
         return None
-    values = {
-        "packs": reasoning.result,
-        "quantity": ledger.quantize_qty(reasoning.result * entry.packaging.factor, rule.item.base_unit),
-        "unit_cost": cost_on(entry, day) or 0,
-        "reasoning": reasoning.as_json(),
-    }
     if draft is None:
-        draft = _new_draft(supplier, rule.location_id, day)
-    if line is None:
-        line = PurchaseOrderLine(item_id=rule.item_id, packaging_id=entry.packaging_id, **values)
-        draft.lines.append(line)
-    for name, value in values.items():
-        setattr(line, name, value)
+        draft = _new_draft(supplier, location_id, day)
+    for line in [ln for ln in draft.lines if ln.item_id not in wanted]:
+        draft.lines.remove(line)
+    lines = {line.item_id: line for line in draft.lines}
+    costs = costs_on([entry.id for _rule, entry, _reasoning in wanted.values()], day)
+    for item_id, (rule, entry, reasoning) in wanted.items():
+        values = {
+            "packs": reasoning.result,
+            "quantity": ledger.quantize_qty(reasoning.result * entry.packaging.factor, rule.item.base_unit),
+            "unit_cost": costs.get(entry.id, 0),
+            "reasoning": reasoning.as_json(),
+        }
+        line = lines.get(item_id)
+        if line is None:
+            draft.lines.append(PurchaseOrderLine(item_id=item_id, packaging_id=entry.packaging_id, **values))
+        else:
+            for name, value in values.items():
+                setattr(line, name, value)
     db.session.flush()
-    return line
+    return draft
 
 
-def _reason(rule: ReorderRule, supplier: Supplier, entry: SupplierItem, draft, day: date) -> Reasoning:
-    on_hand = ledger.available_under(rule.location_id, [rule.item_id])[rule.item_id]
-    coming = on_order(rule.item_id, rule.location_id, exclude_order_id=draft.id if draft else None)
+def _reason(
+    rule: ReorderRule,
+    supplier: Supplier,
+    entry: SupplierItem,
+    on_hand: Decimal,
+    coming: Decimal,
+    weight_before: Decimal,
+    quota: Decimal | None,
+    day: date,
+) -> Reasoning:
+    """The suggestion for one rule from its facts: the position against the levels, rounded to the multiple, cut
+    to the room the earlier lines leave under the weight limit, and to the month's quota left."""
     position = on_hand + coming
     pack_size = entry.packaging.factor
     needed = rule.order_up_to - position if position <= rule.reorder_point else Decimal(0)
     rounded = _round_up(needed / pack_size, entry.order_multiple) if needed > 0 else Decimal(0)
     packs, cap, room = rounded, None, None
     if packs > 0 and supplier.max_order_kg is not None and entry.kg_per_unit > 0:
-        others = sum(
-            (
-                ln.quantity * _kg_per_unit(supplier.id, ln.item_id)
-                for ln in (draft.lines if draft else [])
-                if ln.item_id != rule.item_id
-            ),
-            Decimal(0),
-        )
-        room_kg = max(supplier.max_order_kg - others, Decimal(0))
+        room_kg = max(supplier.max_order_kg - weight_before, Decimal(0))
         room = _round_down(room_kg / (entry.kg_per_unit * pack_size), entry.order_multiple)
         if packs > room:
             cap, packs = "max_order_kg", room
-    quota = quota_on(supplier.id, rule.item_id, day) if packs > 0 else None
-    if quota is not None:
+    if packs > 0 and quota is not None:
         month = day.replace(day=1)
         next_month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
         left = max(quota - quota_used(supplier.id, rule.item_id, month, next_month), Decimal(0))
@@ -303,22 +375,6 @@ def _reason(rule: ReorderRule, supplier: Supplier, entry: SupplierItem, draft, d
         cap=cap,
         cap_limit=room if cap else None,
         result=packs,
-    )
-
-
-def _kg_per_unit(supplier_id: int, item_id: int) -> Decimal:
-    entry = _catalogue_entry(supplier_id, item_id)
-    return entry.kg_per_unit if entry else Decimal(0)
-
-
-def _draft(supplier_id: int, location_id: int) -> PurchaseOrder | None:
-    return db.session.scalar(
-        select(PurchaseOrder).where(
-            PurchaseOrder.supplier_id == supplier_id,
-            PurchaseOrder.destination_id == location_id,
-            PurchaseOrder.status == "draft",
-            PurchaseOrder.origin == "reorder",
-        )
     )
 
 

@@ -136,3 +136,29 @@ def test_the_warehouse_demand_is_what_it_sends_to_the_shop_and_old_moves_fall_ou
     assert (rule.reorder_point, rule.order_up_to) == (D(24), D(74))  # 2 x (3 + 7) + 4; 50 above it
     reorder.recompute_demand(rule, later)  # no sales in the last 14 days: the safety stock alone
     assert (rule.demand_per_day, rule.reorder_point, rule.order_up_to) == (D(0), D(4), D(54))
+
+
+def test_lines_sharing_the_weight_limit_come_out_the_same_whichever_rule_is_checked(shop):
+    from suppliers import jobs
+
+    rice = reorder.set_rule(shop.items["BRS-MED"], shop.warehouse, shop.bulog, D(600), D(1500))  # made first
+    sphp = reorder.set_rule(shop.items["SPHP5"], shop.warehouse, shop.bulog, D(100), D(600))
+
+    def lines():
+        return sorted((ln.item.sku, ln.packs, ln.reasoning["cap"]) for ln in drafts()[0].lines)
+
+    expected = [("BRS-MED", D(20), None), ("SPHP5", D(20), "max_order_kg")]  # rice sized first: 1,000 kg + 1,000
+    assert reorder.check(sphp.id).packs == D(20) and lines() == expected
+    assert reorder.check(rice.id).packs == D(20) and lines() == expected
+    assert jobs.sweep() == 2 and lines() == expected
+    assert jobs.sweep() == 2 and lines() == expected  # a second sweep changes nothing
+
+
+def test_the_sweep_empties_a_draft_no_active_rule_asks_for(shop):
+    from suppliers import jobs
+
+    rule = reorder.set_rule(shop.items["SPHP5"], shop.warehouse, shop.bulog, D(100), D(300))
+    reorder.check(rule.id)
+    rule.is_active = False  # switched off behind the checks' back (switch_rule would check at once)
+    assert jobs.sweep() == 0
+    assert drafts() == []

@@ -93,13 +93,13 @@ def test_a_fall_during_the_check_keeps_the_outbox_row_for_the_next_check(shop, m
     reorder.set_rule(lpg, shop.locations["TKO"], shop.agent, D(12), D(30))
     customer = shop.locations["V-PELANGGAN"]
     post_moves([Move(lpg.id, shelf.id, customer.id, D(1), "sale", "S-1")])
-    real_check = reorder.check
+    real_check = reorder.check_group
 
-    def check_while_a_sale_lands(rule_id):
+    def check_while_a_sale_lands(supplier_id, location_id):
         post_moves([Move(lpg.id, shelf.id, customer.id, D(1), "sale", "S-2")])
-        return real_check(rule_id)
+        return real_check(supplier_id, location_id)
 
-    monkeypatch.setattr(reorder, "check", check_while_a_sale_lands)
+    monkeypatch.setattr(reorder, "check_group", check_while_a_sale_lands)
     jobs.reorder_check(lpg.id, shelf.id)
     assert outbox() == [(lpg.id, shelf.id, 2)]
 
