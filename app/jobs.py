@@ -32,6 +32,12 @@ log = logging.getLogger(__name__)
 class AppWorker(Worker):
     """The production worker: forks a work horse per job, which must not reuse the parent's DB connections."""
 
+    def work(self, *args, **kwargs) -> bool:
+        from sqlalchemy.orm import configure_mappers
+
+        configure_mappers()  # once here, inherited by every forked work horse (else ~160 ms of CPU in each)
+        return super().work(*args, **kwargs)
+
     def perform_job(self, job, queue, *args, **kwargs) -> bool:
         from app.db import db
 
