@@ -10,15 +10,20 @@ gathers their latencies.
 import multiprocessing
 import os
 import secrets
+import subprocess
+import sys
+import tempfile
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
 
+ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 READY_TIMEOUT = 180  # seconds for every worker to import the app, connect and warm up
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -272,3 +277,60 @@ def print_table(results: list[SideResult]) -> None:
     print(" CPU busy: all cores, other processes included)")
     startups = ", ".join(f"{r.name} {r.startup_s:.1f} s" for r in results)
     print(f"worker start-up (spawn, import, connect, warm-up): {startups}")
+
+
+class AppProcess:
+    """A process of the production app on the benchmark database (gunicorn, an RQ worker): started with the
+    production settings, its output in a temporary log shown if it has errors or warnings, stopped at the end."""
+
+    kind = "app"  # names its log and what its errors say
+
+    def __init__(self, url: str, application_name: str, redis_url: str) -> None:
+        self.url, self.application_name, self.redis_url = url, application_name, redis_url
+        self.proc: subprocess.Popen | None = None
+        self.log = tempfile.NamedTemporaryFile("w+", prefix=f"lumbung-bench-{self.kind}-", suffix=".log", delete=False)
+
+    def spawn(self, args: list[str], ready: Callable[[], bool], **popen) -> float:
+        """Run `python -m <args>` and wait until `ready()`; return the seconds it took."""
+        sep = "&" if "?" in self.url else "?"
+        env = {
+            **os.environ,
+            "LUMBUNG_ENV": "production",
+            "SECRET_KEY": secrets.token_hex(32),
+            "DATABASE_URL": f"{self.url}{sep}application_name={self.application_name}",
+            "REDIS_URL": self.redis_url,
+            "FLASK_DEBUG": "0",
+        }
+        began = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, **popen
+        )
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited with {self.proc.returncode}:\n{self.log_tail()}")
+            if ready():
+                return time.perf_counter() - began
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.kind} was not ready within 120 s:\n{self.log_tail()}")
+
+    def log_tail(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return "".join(self.log.readlines()[-40:])
+
+    def stop(self) -> None:
+        """SIGTERM (gunicorn's graceful stop, RQ's warm shutdown), SIGKILL after 30 s."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        tail = self.log_tail()
+        self.log.close()
+        if any(word in tail for word in ("Traceback", "ERROR", "WARNING")):
+            print(f"the {self.kind}'s log ({self.log.name}) has errors or warnings; last lines:\n{tail}")
+        else:
+            os.unlink(self.log.name)

@@ -33,9 +33,6 @@ import json
 import os
 import secrets
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -46,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from bench.common import SideResult, libpq_url, process_cpu_seconds, run_side
+from bench.common import AppProcess, SideResult, libpq_url, process_cpu_seconds, run_side
 
 ROOT = Path(__file__).resolve().parent.parent
 LINES = (("SPHP5", "Pak 5 kg", "1"), ("MKITA1", "Pouch 1 L", "1"), ("BRS-MED", "Per kg", "2.5"))
@@ -564,53 +561,24 @@ def _free_nik(i: int) -> str:
 # --- gunicorn ----------------------------------------------------------------------------------------------
 
 
-class WebServer:
-    """gunicorn serving the production app (wsgi:app) on a free local port, stopped at the end."""
+class WebServer(AppProcess):
+    """gunicorn serving the production app (wsgi:app) on a free local port, stopped at the end. Each sale queues
+    its reorder check on the benchmark's Redis after the commit, as in production; no worker runs them."""
+
+    kind = "gunicorn"
 
     def __init__(self, url: str, workers: int, worker_class: str = "sync") -> None:
-        self.url = url
+        super().__init__(url, WEB_APP_NAME, os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
         self.workers = workers
         self.worker_class = worker_class
-        self.proc: subprocess.Popen | None = None
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="lumbung-bench-gunicorn-", suffix=".log", delete=False)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
 
     def start(self) -> float:
-        sep = "&" if "?" in self.url else "?"
-        env = {
-            **os.environ,
-            "LUMBUNG_ENV": "production",
-            "SECRET_KEY": secrets.token_hex(32),
-            "DATABASE_URL": f"{self.url}{sep}application_name={WEB_APP_NAME}",
-            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),  # no job is enqueued
-            "FLASK_DEBUG": "0",
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(self.workers),
-            "--worker-class",
-            self.worker_class,
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ]
-        began = time.perf_counter()
-        self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n{self._log_tail()}")
-            if len(self.worker_pids()) == self.workers and self._answers():
-                return time.perf_counter() - began
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer within 120 s:\n{self._log_tail()}")
+        command = ["gunicorn", "--workers", str(self.workers), "--worker-class", self.worker_class]
+        command += ["--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "wsgi:app"]
+        return self.spawn(command, lambda: len(self.worker_pids()) == self.workers and self._answers())
 
     def _answers(self) -> bool:
         try:
@@ -630,26 +598,6 @@ class WebServer:
                 return [int(pid) for pid in f.read().split()]
         except OSError:
             return []
-
-    def _log_tail(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return "".join(self.log.readlines()[-40:])
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        problems = self._log_tail().strip()
-        self.log.close()
-        if problems:
-            print(f"gunicorn's log ({self.log.name}), last lines:\n{problems}")
-        else:
-            os.unlink(self.log.name)
 
 
 def _probes(web: WebServer, url: str):
