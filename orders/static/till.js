@@ -344,7 +344,9 @@
   }
   $("print-receipt").addEventListener("click", function () { window.print(); $("receipt-dialog").close(); focusScan(); });
   $("next-sale").addEventListener("click", function () { $("receipt-dialog").close(); focusScan(); });
-  $("receipt-dialog").addEventListener("close", function () { focusScan(); });
+  // Closed by Esc, too. The close event comes a moment after a click on "next sale" has put the focus back: if
+  // the scanner is already typing into the field, selecting its text now would let the next digit wipe the first.
+  $("receipt-dialog").addEventListener("close", function () { if (document.activeElement !== scanInput) focusScan(); });
 
   // --- keys --------------------------------------------------------------------------------------------------
   scanInput.addEventListener("scan", function (event) { scanned(event.detail); });
