@@ -15,6 +15,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL: str | None = None
+    # Seconds before a Redis that doesn't answer is given up (the enqueue is logged, the sale goes on; the outbox
+    # catches up). The worker raises the read timeout above its own blocking wait.
+    REDIS_CONNECT_TIMEOUT = 2.0
+    REDIS_SOCKET_TIMEOUT = 5.0
     # True runs RQ jobs in a thread over fakeredis, so the quick start needs no Redis.
     JOBS_IN_PROCESS = False
 

@@ -152,7 +152,12 @@ def init_app(app: Flask) -> None:
             app.extensions["lumbung.jobs"]["stop"] = stop
             app.logger.warning("Jobs run in-process over fakeredis (no REDIS_URL): for development only.")
     else:
-        app.extensions["lumbung.jobs"] = {"connection": Redis.from_url(app.config["REDIS_URL"])}
+        conn = Redis.from_url(
+            app.config["REDIS_URL"],
+            socket_connect_timeout=app.config["REDIS_CONNECT_TIMEOUT"],
+            socket_timeout=app.config["REDIS_SOCKET_TIMEOUT"],
+        )
+        app.extensions["lumbung.jobs"] = {"connection": conn}
 
 
 # --- the administrator's view of the jobs ---------------------------------------------------------------------

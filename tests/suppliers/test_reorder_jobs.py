@@ -183,11 +183,12 @@ class Live:
             load_demo()
             db.session.commit()
 
-    def web(self, redis_url: str = REDIS_URL):
+    def web(self, redis_url: str = REDIS_URL, **config):
         from app.factory import create_app
 
         web = create_app(
-            "testing", {"SQLALCHEMY_DATABASE_URI": self.database_url, "REDIS_URL": redis_url, "JOBS_IN_PROCESS": False}
+            "testing",
+            {"SQLALCHEMY_DATABASE_URI": self.database_url, "REDIS_URL": redis_url, "JOBS_IN_PROCESS": False, **config},
         )
         self.apps.append(web)
         return web
@@ -280,6 +281,28 @@ def test_sales_succeed_while_redis_is_down_and_the_catch_up_makes_the_line_later
     run_worker(live.database_url)
     assert live.lines() == [("LPG3", D(20), D(20))]  # 30 - 13 -> 20
     assert live.outbox_left == []
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_a_redis_that_accepts_but_never_answers_does_not_hold_a_sale(live):
+    """Worse than a closed port: a Redis that takes the connection and says nothing. The enqueue gives up after the
+    socket timeout, the sale is answered (and its outbox row waits for the catch-up)."""
+    import socket
+    import threading
+
+    _lpg, token = live.setup("LPG3", "AGEN-LPG", 14, 30, cashier="kasir-silent")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections complete in the kernel's backlog; nothing ever reads them
+        port = silent.getsockname()[1]
+        web = live.web(f"redis://127.0.0.1:{port}/0", REDIS_CONNECT_TIMEOUT=0.5, REDIS_SOCKET_TIMEOUT=0.5)
+        client, packaging_id = web.test_client(), live.packaging(LPG3_BARCODE)
+        done = threading.Thread(target=sell, args=(client, token, packaging_id, "KKMP-000001"), daemon=True)
+        done.start()
+        done.join(timeout=60)  # without the timeouts it would wait for ever
+        assert not done.is_alive()
+    assert live.lines() == [] and len(live.outbox_left) == 1  # sold; the check waits for the catch-up
 
 
 @pytest.mark.redis
