@@ -287,15 +287,15 @@ def check_group(
     }
     on_hand = ledger.available_under(location_id, item_ids) if item_ids else {}
     coming = on_order(item_ids, location_id, exclude_order_id=draft.id if draft else None)
-    quotas = quotas_on(supplier_id, item_ids, day)
+    quota_left = _quota_left(supplier_id, location_id, quotas_on(supplier_id, item_ids, day), day)
     wanted: dict[int, tuple[ReorderRule, SupplierItem, Reasoning]] = {}
     weight = Decimal(0)  # of the lines sized so far
     for rule in rules:
         entry = entries.get(rule.item_id)
         if entry is None or not supplier.is_active:
             continue
-        facts = (on_hand[rule.item_id], coming[rule.item_id], weight, quotas.get(rule.item_id))
-        reasoning = _reason(rule, supplier, entry, *facts, day)
+        facts = (on_hand[rule.item_id], coming[rule.item_id], weight, quota_left.get(rule.item_id))
+        reasoning = _reason(rule, supplier, entry, *facts)
         if reasoning.result > 0:
             wanted[rule.item_id] = (rule, entry, reasoning)
             weight += reasoning.result * entry.packaging.factor * entry.kg_per_unit
@@ -328,6 +328,37 @@ def check_group(
     return draft
 
 
+def _quota_left(supplier_id: int, location_id: int, quotas: dict[int, Decimal], day: date) -> dict[int, Decimal]:
+    """What is left of each item's monthly quota for this draft: the quota less what this month's orders take and
+    what the supplier's reorder drafts for other destinations already suggest (they will be sent this month too;
+    all of them are checked under the same lock)."""
+    if not quotas:
+        return {}
+    month = day.replace(day=1)
+    next_month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    elsewhere = dict(
+        db.session.execute(
+            select(PurchaseOrderLine.item_id, func.sum(PurchaseOrderLine.quantity))
+            .join(PurchaseOrderLine.order)
+            .where(
+                PurchaseOrder.supplier_id == supplier_id,
+                PurchaseOrder.origin == "reorder",
+                PurchaseOrder.status == "draft",
+                PurchaseOrder.destination_id != location_id,
+                PurchaseOrderLine.item_id.in_(list(quotas)),
+            )
+            .group_by(PurchaseOrderLine.item_id)
+        ).all()
+    )
+    return {
+        item_id: max(
+            quota - quota_used(supplier_id, item_id, month, next_month) - Decimal(elsewhere.get(item_id, 0)),
+            Decimal(0),
+        )
+        for item_id, quota in quotas.items()
+    }
+
+
 def _reason(
     rule: ReorderRule,
     supplier: Supplier,
@@ -335,11 +366,10 @@ def _reason(
     on_hand: Decimal,
     coming: Decimal,
     weight_before: Decimal,
-    quota: Decimal | None,
-    day: date,
+    quota_left: Decimal | None,
 ) -> Reasoning:
     """The suggestion for one rule from its facts: the position against the levels, rounded to the multiple, cut
-    to the room the earlier lines leave under the weight limit, and to the month's quota left."""
+    to the room the earlier lines leave under the weight limit, and to what is left of the month's quota."""
     position = on_hand + coming
     pack_size = entry.packaging.factor
     needed = rule.order_up_to - position if position <= rule.reorder_point else Decimal(0)
@@ -350,11 +380,8 @@ def _reason(
         room = _round_down(room_kg / (entry.kg_per_unit * pack_size), entry.order_multiple)
         if packs > room:
             cap, packs = "max_order_kg", room
-    if packs > 0 and quota is not None:
-        month = day.replace(day=1)
-        next_month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        left = max(quota - quota_used(supplier.id, rule.item_id, month, next_month), Decimal(0))
-        quota_room = _round_down(left / pack_size, entry.order_multiple)
+    if packs > 0 and quota_left is not None:
+        quota_room = _round_down(quota_left / pack_size, entry.order_multiple)
         if packs > quota_room:
             cap, room, packs = "quota", quota_room, quota_room
     return Reasoning(

@@ -162,3 +162,13 @@ def test_the_sweep_empties_a_draft_no_active_rule_asks_for(shop):
     rule.is_active = False  # switched off behind the checks' back (switch_rule would check at once)
     assert jobs.sweep() == 0
     assert drafts() == []
+
+
+def test_the_quota_left_counts_what_the_agents_other_suggestions_already_take(shop):
+    # The agent's quota is 250 cylinders a month; the warehouse's suggestion takes 200 of them first.
+    warehouse_rule = reorder.set_rule(shop.items["LPG3"], shop.warehouse, shop.agent, D(100), D(260))
+    assert reorder.check(warehouse_rule.id).packs == D(200)  # 260 - 60, in tens
+    shop_rule = reorder.set_rule(shop.items["LPG3"], shop.locations["TKO"], shop.agent, D(20), D(100))
+    line = reorder.check(shop_rule.id)  # 100 - 15 = 85 -> 90, but only 50 are left for it
+    assert (line.packs, line.reasoning["cap"], line.reasoning["cap_limit"]) == (D(50), "quota", "50")
+    assert sorted(ln.packs for order in drafts() for ln in order.lines) == [D(50), D(200)]  # 250 together
