@@ -27,6 +27,7 @@ from app.formatting import format_qty
 from app.terms import term
 from inventory import ledger
 from inventory.models import BASE_UNITS, Item, Location, StockMove
+from inventory.services import descendant_ids
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, ReorderRule, Supplier, SupplierItem
 from suppliers.services import costs_on, next_number, quota_used, quotas_on, set_line, transition
 
@@ -140,9 +141,7 @@ def demand_per_day(item_id: int, location_id: int, days: int, now: datetime | No
     """The average a day that left a location and everything below it over the last `days` days: sold or sent
     elsewhere, less what customers brought back; moves inside it (shelf to shelf) don't count."""
     now = now or utcnow()
-    tree = select(Location.id).where(Location.id == location_id).cte("tree", recursive=True)
-    tree = tree.union_all(select(Location.id).where(Location.parent_id == tree.c.id))
-    inside = select(tree.c.id)
+    inside = descendant_ids(location_id)
     going = StockMove.from_location_id.in_(inside) & StockMove.to_location_id.not_in(inside)
     coming = StockMove.to_location_id.in_(inside) & StockMove.from_location_id.not_in(inside)
     coming_back = coming & (StockMove.reason == "return")
