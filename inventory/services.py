@@ -134,6 +134,12 @@ def create_location(code: str, name: str, kind: str, parent: Location | None = N
     return location
 
 
+def stock_locations() -> list[Location]:
+    """The active locations that hold our stock (not suppliers, customers or losses), by code: for the forms."""
+    rows = db.session.scalars(select(Location).where(Location.is_active).order_by(Location.code))
+    return [loc for loc in rows if loc.tracks_stock]
+
+
 def location_by_code(code: str) -> Location:
     location = db.session.scalar(select(Location).where(Location.code == code))
     if location is None:

@@ -1,8 +1,5 @@
 """The inventory screens: look up by scan, stock on hand, stock card, adjustment, transfer, labels, counts."""
 
-import uuid
-from decimal import Decimal, InvalidOperation
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,6 +11,7 @@ from app.auth import roles_required
 from app.db import db
 from app.errors import DomainError
 from app.formatting import format_rupiah
+from app.forms import new_key, parse_decimal
 from app.idempotency import idempotent
 from app.views import MenuEntry
 from inventory import counts, labels, operations, services
@@ -45,23 +43,6 @@ def home_counts(user) -> dict:
     return waiting
 
 
-def _stock_locations() -> list[Location]:
-    rows = db.session.scalars(select(Location).where(Location.is_active).order_by(Location.code))
-    return [loc for loc in rows if loc.tracks_stock]
-
-
-def _parse_qty(text: str | None, field: str, errors: dict) -> Decimal | None:
-    try:
-        return Decimal((text or "").strip().replace(",", "."))
-    except InvalidOperation:
-        errors[field] = _("Enter a number, like 2 or 12,5.")
-        return None
-
-
-def _new_key() -> str:
-    return str(uuid.uuid4())
-
-
 @bp.route("/lookup")
 @roles_required(*ALL)
 def lookup():
@@ -87,7 +68,9 @@ def on_hand():
     """Stock on hand, for a location (with the bins under it) or everywhere."""
     location_id = request.args.get("location_id", type=int)
     rows = services.stock_on_hand(location_id=location_id)
-    return render_template("inventory/on_hand.html", rows=rows, locations=_stock_locations(), location_id=location_id)
+    return render_template(
+        "inventory/on_hand.html", rows=rows, locations=services.stock_locations(), location_id=location_id
+    )
 
 
 @bp.route("/card")
@@ -113,7 +96,7 @@ def card():
         location_id=location_id,
         data=data,
         error=error,
-        locations=_stock_locations(),
+        locations=services.stock_locations(),
         items=db.session.scalars(select(Item).order_by(Item.sku)),
     )
 
@@ -133,9 +116,9 @@ def _adjust_form(form: dict, errors: dict, status: int = 200):
         form=form,
         errors=errors,
         reasons=ADJUSTMENT_REASONS,
-        locations=_stock_locations(),
+        locations=services.stock_locations(),
         pending=operations.pending_adjustments(),
-        idempotency_key=_new_key(),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -148,7 +131,7 @@ def _post_adjustment():
         errors["location_id"] = _("Choose a location.")
     if form.get("reason") not in ADJUSTMENT_REASONS:
         errors["reason"] = _("Choose a reason.")
-    quantity = _parse_qty(form.get("quantity"), "quantity", errors)
+    quantity = parse_decimal(form.get("quantity"), "quantity", errors)
     item, lot_id = None, None
     try:
         scanned = services.resolve_scan(form.get("code", ""))
@@ -220,9 +203,9 @@ def _transfer_form(form, errors: dict, lines: list, status: int = 200):
         form=form,
         errors=errors,
         lines=lines,
-        locations=_stock_locations(),
+        locations=services.stock_locations(),
         in_transit=operations.transfers_in_transit(),
-        idempotency_key=_new_key(),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -241,7 +224,7 @@ def _post_transfer():
         if not code.strip():
             continue
         shown.append({"code": code, "quantity": qty_text})
-        quantity = _parse_qty(qty_text, "lines", errors)
+        quantity = parse_decimal(qty_text, "lines", errors)
         try:
             scanned = services.resolve_scan(code)
         except DomainError as exc:
@@ -286,7 +269,7 @@ def labels_page():
     return render_template(
         "inventory/labels.html",
         barcodes=db.session.scalars(select(Barcode).order_by(Barcode.id)).all(),
-        locations=_stock_locations(),
+        locations=services.stock_locations(),
         lots=db.session.scalars(select(Lot).order_by(Lot.expiry_date, Lot.id)).all(),
     )
 
@@ -367,8 +350,8 @@ def _counts_page(form, errors: dict, status: int = 200):
         rows=rows,
         page=page,
         pages=max((total - 1) // COUNTS_PER_PAGE + 1, 1),
-        locations=_stock_locations(),
-        idempotency_key=_new_key(),
+        locations=services.stock_locations(),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -401,7 +384,7 @@ def count_screen(count_id: int, error: str | None = None, status: int = 200):
         lines=lines,
         locations=counts.scope_locations(count),
         error=error,
-        idempotency_key=_new_key(),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -439,7 +422,7 @@ def count_review(count_id: int, error: str | None = None, status: int = 200):
         lines=lines,
         totals=counts.totals(lines),
         error=error,
-        idempotency_key=_new_key(),
+        idempotency_key=new_key(),
     ), status
 
 

@@ -1,7 +1,6 @@
 """The members screens: find a member (scan the card or type), register with the NIK check, the member's page
 with status changes and the printable card, and the CSV import and export."""
 
-import uuid
 from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -11,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from app.auth import roles_required
 from app.db import db
 from app.errors import DomainError, NotFound
+from app.forms import field_messages, new_key
 from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
@@ -27,14 +27,6 @@ LIST_LIMIT = 100
 MENU = [
     MenuEntry("members.members", _l("Members"), LOOK_UP, _l("Find a member by card or name; register, print cards")),
 ]
-
-
-def _key() -> str:
-    return str(uuid.uuid4())
-
-
-def _messages(fields: dict) -> dict[str, str]:
-    return {name: " ".join(str(m) for m in messages) for name, messages in fields.items()}
 
 
 def _form_data(form) -> tuple[dict, dict[str, str]]:
@@ -100,7 +92,7 @@ def _register_page(form, errors, status=200):
         form=form,
         errors=errors,
         categories=MEMBER_CATEGORIES,
-        idempotency_key=_key(),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -109,11 +101,11 @@ def _register():
     data, errors = _form_data(request.form)
     if errors:  # a bad date: still show every other field's problem at once
         _clean, field_errors = services.check_member_data(data)
-        return _register_page(request.form, {**_messages(field_errors), **errors}, 422)
+        return _register_page(request.form, {**field_messages(field_errors), **errors}, 422)
     try:
         member = services.register_member(data)
     except DomainError as exc:
-        return _register_page(request.form, _messages(exc.fields) or {"full_name": exc.message}, 422)
+        return _register_page(request.form, field_messages(exc.fields) or {"full_name": exc.message}, 422)
     flash(_("%(name)s is member %(number)s.", name=member.full_name, number=member.member_number), "success")
     return redirect(url_for("members.member", member_id=member.id))
 
@@ -140,7 +132,7 @@ def _member_page(found: Member, form, errors, status=200):
         form=form or {name: getattr(found, name) or "" for name in (*FORM_FIELDS, "join_date")},
         errors=errors,
         categories=MEMBER_CATEGORIES,
-        idempotency_key=_key(),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -168,7 +160,7 @@ def _change_member(found: Member):
             services.update_member(found, data)
             flash(_("Member %(number)s saved.", number=found.member_number), "success")
     except DomainError as exc:
-        errors = _messages(exc.fields) or {"status": exc.message}
+        errors = field_messages(exc.fields) or {"status": exc.message}
         return _member_page(found, form, errors, 422)
     return redirect(url_for("members.member", member_id=found.id))
 
@@ -207,7 +199,7 @@ def _import_page(row_errors, message, status=200):
         row_errors=row_errors,
         message=message,
         columns=csvfile.COLUMNS,
-        idempotency_key=_key(),
+        idempotency_key=new_key(),
     ), status
 
 

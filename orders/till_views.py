@@ -1,8 +1,6 @@
 """The cashier's screens: open a till, sell at it (a scan-first screen driving the sales API), close it with a
 blind count; the session report; today's sales and their receipts."""
 
-import uuid
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,6 +11,7 @@ from app.auth import roles_required
 from app.db import db
 from app.errors import DomainError
 from app.formatting import format_rupiah
+from app.forms import new_key
 from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
@@ -35,10 +34,6 @@ MENU = [
     MenuEntry("till.sales", _l("Sales"), ("cashier", "manager"), _l("Today's sales and their receipts")),
     MenuEntry("till.tills_page", _l("Tills"), ("manager",), _l("Tills, sessions and cash differences")),
 ]
-
-
-def _key() -> str:
-    return str(uuid.uuid4())
 
 
 def _money(name: str, errors: dict) -> int | None:
@@ -92,7 +87,9 @@ def _open_page(form, errors, status=200):
     free = [
         t for t in db.session.scalars(select(Till).where(Till.is_active).order_by(Till.code)) if t.id not in open_ids
     ]
-    return render_template("orders/till_open.html", free=free, form=form, errors=errors, idempotency_key=_key()), status
+    return render_template(
+        "orders/till_open.html", free=free, form=form, errors=errors, idempotency_key=new_key()
+    ), status
 
 
 @bp.route("/till/open", methods=["POST"])
@@ -134,7 +131,7 @@ def _close_page(till_session, form, errors, status=200):
         till_session=till_session,
         form=form,
         errors=errors,
-        idempotency_key=_key(),
+        idempotency_key=new_key(),
         methods=PAYMENT_METHODS,
     ), status
 
@@ -196,7 +193,7 @@ def _tills_page(form, errors, status=200):
         difference=tills.difference_sentence,
         form=form,
         errors=errors,
-        idempotency_key=_key(),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -237,7 +234,7 @@ def receipt(sale_id):
         "orders/receipt.html",
         sale=sale,
         text=receipts.receipt_text(sale, copy=True),
-        idempotency_key=_key(),
+        idempotency_key=new_key(),
         autoprint=request.args.get("print") == "1",
     )
 

@@ -1,6 +1,5 @@
 """The shop's screens beside the till: prices and legal ceilings, purchase caps, returns and the subsidy export."""
 
-import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -14,6 +13,7 @@ from app.auth import roles_required
 from app.db import db
 from app.errors import DomainError, NotFound
 from app.formatting import format_rupiah
+from app.forms import field_messages, new_key
 from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
@@ -63,7 +63,7 @@ def _page(form, errors, status=200):
         today=today,
         form=form,
         errors=errors,
-        idempotency_key=str(uuid.uuid4()),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -144,7 +144,7 @@ def _caps_page(form, errors, status=200):
         today=date.today(),
         form=form,
         errors=errors,
-        idempotency_key=str(uuid.uuid4()),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -211,7 +211,7 @@ def _returns_page(receipt: str, form, errors, status=200):
         methods=PAYMENT_METHODS,
         form=form,
         errors=errors,
-        idempotency_key=str(uuid.uuid4()),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -239,7 +239,7 @@ def _request_return():
     except InvalidOperation:
         return _returns_page(receipt, form, {"lines": _("Enter a number, like 2 or 12,5.")}, 422)
     except DomainError as error:
-        fields = {k: " ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in error.fields.items()}
+        fields = field_messages(error.fields)
         return _returns_page(receipt, form, {"return": error.message, **fields}, error.status)
     flash(
         _(
@@ -300,7 +300,7 @@ def subsidy_csv():
     except ValueError:
         errors["start"] = _("Enter a date like 2026-12-31.")
     except DomainError as error:
-        errors = {k: " ".join(map(str, v)) for k, v in error.fields.items()}
+        errors = field_messages(error.fields)
     if errors:
         return render_template(
             "orders/subsidy.html", items=subsidy.subsidised_items(), start=None, end=None, errors=errors

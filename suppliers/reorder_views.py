@@ -11,12 +11,13 @@ from app.auth import roles_required
 from app.db import db
 from app.errors import DomainError
 from app.formatting import format_qty, format_rupiah
+from app.forms import field_messages, new_key, parse_decimal
 from app.idempotency import idempotent
 from app.views import MenuEntry
 from inventory.models import Item
+from inventory.services import stock_locations
 from suppliers import reorder, services
 from suppliers.models import ReorderRule, Supplier
-from suppliers.views import _decimal, _key, _stock_locations
 
 bp = Blueprint("reordering", __name__, url_prefix="/purchasing/reorder", template_folder="templates")
 
@@ -46,7 +47,7 @@ def _suggestions_page(errors: dict, status: int, form=None):
         weight=services.weight_kg,
         errors=errors,
         form=form or {},
-        idempotency_key=_key(),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -57,7 +58,7 @@ def approve(order_id: int):
     """Approve a suggestion with the quantities as the manager left them: the order goes to approval."""
     form, errors, packs = request.form, {}, {}
     for item_id in form.getlist("item_id", type=int):
-        value = _decimal(form.get(f"packs-{item_id}") or "0", f"packs-{item_id}", errors)
+        value = parse_decimal(form.get(f"packs-{item_id}") or "0", f"packs-{item_id}", errors)
         if value is not None and value < 0:
             errors[f"packs-{item_id}"] = _("At least 0.")
         packs[item_id] = value
@@ -103,11 +104,11 @@ def _rules_page(form, errors, status):
         "suppliers/reorder_rules.html",
         rules=db.session.scalars(reorder.rules_query()).all(),
         items=db.session.scalars(select(Item).where(Item.is_active).order_by(Item.name_id)).all(),
-        locations=_stock_locations(),
+        locations=stock_locations(),
         suppliers=db.session.scalars(select(Supplier).where(Supplier.is_active).order_by(Supplier.code)).all(),
         form=form,
         errors=errors,
-        idempotency_key=_key(),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -120,7 +121,7 @@ def _save_rule():
         return redirect(url_for("reordering.rules"))
     data = {name: form.get(name, type=int) for name in ("item_id", "location_id", "supplier_id")}
     for name in ("reorder_point", "order_up_to", "safety_stock"):
-        data[name] = _decimal(form.get(name) or "0", name, errors)
+        data[name] = parse_decimal(form.get(name) or "0", name, errors)
     data["review_period_days"] = form.get("review_period_days", 7, type=int)
     data["demand_days"] = form.get("demand_days", type=int) if form.get("demand_days", "").strip() else None
     for name in ("item_id", "location_id", "supplier_id"):
@@ -131,7 +132,6 @@ def _save_rule():
     try:
         rule = reorder.save_rule(data)
     except DomainError as exc:
-        fields = {name: " ".join(messages) for name, messages in exc.fields.items()}
-        return _rules_page(form, {"rule": exc.message, **fields}, 422)
+        return _rules_page(form, {"rule": exc.message, **field_messages(exc.fields)}, 422)
     flash(_("Rule for %(item)s saved.", item=rule.item.name_id), "success")
     return redirect(url_for("reordering.rules"))

@@ -1,8 +1,7 @@
 """The purchasing screens: suppliers and their catalogue, purchase orders, approval, the printable PO."""
 
-import uuid
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -16,6 +15,7 @@ from app.auth import roles_required
 from app.db import db
 from app.errors import DomainError
 from app.formatting import format_qty
+from app.forms import new_key, parse_date, parse_decimal
 from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
@@ -45,32 +45,6 @@ def home_counts(user) -> dict:
     return {"orders_to_approve": waiting or 0}
 
 
-def _key() -> str:
-    return str(uuid.uuid4())
-
-
-def _decimal(text: str | None, field: str, errors: dict) -> Decimal | None:
-    try:
-        return Decimal((text or "").strip().replace(",", "."))
-    except InvalidOperation:
-        errors[field] = _("Enter a number, like 2 or 12,5.")
-        return None
-
-
-def _date(text: str | None, field: str, errors: dict) -> date | None:
-    if not (text or "").strip():
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        errors[field] = _("Enter a date like 2026-12-31.")
-        return None
-
-
-def _stock_locations() -> list[Location]:
-    return [loc for loc in db.session.scalars(select(Location).order_by(Location.code)) if loc.tracks_stock]
-
-
 # --- suppliers -------------------------------------------------------------------------------------------
 
 
@@ -91,7 +65,7 @@ def _suppliers_page(form, errors, status=200):
         form=form,
         errors=errors,
         payment_terms=PAYMENT_TERMS,
-        idempotency_key=_key(),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -99,7 +73,7 @@ def _suppliers_page(form, errors, status=200):
 @idempotent
 def _create_supplier():
     form, errors = request.form, {}
-    max_kg = _decimal(form.get("max_order_kg"), "max_order_kg", errors) if form.get("max_order_kg") else None
+    max_kg = parse_decimal(form.get("max_order_kg"), "max_order_kg", errors) if form.get("max_order_kg") else None
     lead = form.get("lead_time_days", type=int)
     if lead is None or lead < 0:
         errors["lead_time_days"] = _("Days, 0 or more.")
@@ -146,7 +120,7 @@ def _supplier_page(found: Supplier, errors: dict, status=200):
         costs=costs,
         errors=errors,
         today=today,
-        idempotency_key=_key(),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -162,8 +136,8 @@ def _change_supplier(found: Supplier):
             if packaging is None:
                 errors["packaging_id"] = _("Choose the packaging you buy it in.")
                 return _supplier_page(found, errors, 422)
-            multiple = _decimal(form.get("order_multiple") or "1", "order_multiple", errors)
-            kg = _decimal(form.get("kg_per_unit") or "0", "kg_per_unit", errors)
+            multiple = parse_decimal(form.get("order_multiple") or "1", "order_multiple", errors)
+            kg = parse_decimal(form.get("kg_per_unit") or "0", "kg_per_unit", errors)
             cost = form.get("cost", type=int)
             if cost is None or cost < 0:
                 errors["cost"] = _("Rupiah, a whole number.")
@@ -176,7 +150,7 @@ def _change_supplier(found: Supplier):
             flash(_("%(item)s added to the catalogue.", item=packaging.item.name_id), "success")
         elif what == "cost":
             entry = services.get_catalogue_item(found, form.get("supplier_item_id", type=int) or 0)
-            valid_from = _date(form.get("valid_from"), "valid_from", errors) or date.today()
+            valid_from = parse_date(form.get("valid_from"), "valid_from", errors) or date.today()
             cost = form.get("cost", type=int)
             if cost is None or cost < 0:
                 errors["cost"] = _("Rupiah, a whole number.")
@@ -185,14 +159,16 @@ def _change_supplier(found: Supplier):
             services.set_cost(entry, valid_from, cost)
             flash(_("New cost of %(item)s saved.", item=entry.item.name_id), "success")
         elif what == "quota":
-            quantity = _decimal(form.get("monthly_quantity"), "monthly_quantity", errors)
-            valid_from = _date(form.get("valid_from"), "valid_from", errors) or date.today().replace(day=1)
+            quantity = parse_decimal(form.get("monthly_quantity"), "monthly_quantity", errors)
+            valid_from = parse_date(form.get("valid_from"), "valid_from", errors) or date.today().replace(day=1)
             if errors:
                 return _supplier_page(found, errors, 422)
             services.set_quota(found, form.get("item_id", type=int) or 0, quantity, valid_from)
             flash(_("Quota saved."), "success")
         else:
-            max_kg = _decimal(form.get("max_order_kg"), "max_order_kg", errors) if form.get("max_order_kg") else None
+            max_kg = (
+                parse_decimal(form.get("max_order_kg"), "max_order_kg", errors) if form.get("max_order_kg") else None
+            )
             if errors:
                 return _supplier_page(found, errors, 422)
             services.update_supplier(
@@ -236,10 +212,10 @@ def _orders_page(form, errors, status=200):
         suppliers=active,
         statuses=PO_STATUSES,
         chosen=chosen,
-        locations=_stock_locations(),
+        locations=inventory.stock_locations(),
         form=form,
         errors=errors,
-        idempotency_key=_key(),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -252,7 +228,7 @@ def _create_order():
         errors["supplier_id"] = _("Choose a supplier.")
     if destination is None:
         errors["destination_id"] = _("Choose where the goods arrive.")
-    expected = _date(form.get("expected_date"), "expected_date", errors)
+    expected = parse_date(form.get("expected_date"), "expected_date", errors)
     if errors:
         return _orders_page(form, errors, 422)
     try:
@@ -284,7 +260,7 @@ def _order_page(found: PurchaseOrder, errors: dict, status=200):
         actions=actions,
         receipts=receipts,
         weight=services.weight_kg(found),
-        idempotency_key=_key(),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -312,7 +288,7 @@ def _change_order(found: PurchaseOrder):
                 if scanned.item is None:
                     raise DomainError(_("Code %(code)s is not an item.", code=code))
                 item_id = scanned.item.id
-            packs = _decimal(form.get("packs") or "1", "packs", errors)
+            packs = parse_decimal(form.get("packs") or "1", "packs", errors)
             if not item_id:
                 errors["item_id"] = _("Scan or choose an item.")
             if errors:
@@ -355,7 +331,7 @@ def receive():
         .where(PurchaseOrder.status.in_(receiving.RECEIVABLE))
         .order_by(PurchaseOrder.expected_date, PurchaseOrder.id)
     ).all()
-    return render_template("suppliers/receive.html", orders=waiting, error=None, idempotency_key=_key())
+    return render_template("suppliers/receive.html", orders=waiting, error=None, idempotency_key=new_key())
 
 
 @idempotent
@@ -365,7 +341,9 @@ def _open_receipt():
         receipt = receiving.open_receipt(found, current_user)
     except DomainError as exc:
         waiting = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.status.in_(receiving.RECEIVABLE))).all()
-        return render_template("suppliers/receive.html", orders=waiting, error=exc.message, idempotency_key=_key()), 422
+        return render_template(
+            "suppliers/receive.html", orders=waiting, error=exc.message, idempotency_key=new_key()
+        ), 422
     return redirect(url_for("purchasing.receipt", receipt_id=receipt.id))
 
 
@@ -386,7 +364,7 @@ def _receipt_page(found, form, errors, status=200):
     return render_template(
         "suppliers/receipt.html",
         returnable=list(returnable.values()),
-        locations=_stock_locations(),
+        locations=inventory.stock_locations(),
         receipt=found,
         order=found.order,
         form=form,
@@ -395,7 +373,7 @@ def _receipt_page(found, form, errors, status=200):
         needs_manager=receiving.needs_manager(found),
         cylinders=cylinders,
         empties=empties,
-        idempotency_key=_key(),
+        idempotency_key=new_key(),
     ), status
 
 
@@ -405,8 +383,8 @@ def _change_receipt(found):
     action = form.get("action", "scan")
     try:
         if action == "scan":
-            times = _decimal(form.get("times") or "1", "times", errors)
-            expiry = _date(form.get("expiry"), "expiry", errors)
+            times = parse_decimal(form.get("times") or "1", "times", errors)
+            expiry = parse_date(form.get("expiry"), "expiry", errors)
             if errors:
                 return _receipt_page(found, form, errors, 422)
             line = receiving.scan_into(
@@ -428,19 +406,19 @@ def _change_receipt(found):
                 "success",
             )
         elif action == "line":
-            quantity = _decimal(form.get("quantity"), "quantity", errors)
+            quantity = parse_decimal(form.get("quantity"), "quantity", errors)
             if errors:
                 return _receipt_page(found, form, errors, 422)
             receiving.set_line_quantity(found, form.get("line_id", type=int) or 0, quantity)
         elif action == "empties":
-            count = _decimal(form.get("empties") or "0", "empties", errors)
+            count = parse_decimal(form.get("empties") or "0", "empties", errors)
             if errors:
                 return _receipt_page(found, form, errors, 422)
             receiving.hand_back_empties(found, count)
         elif action == "approve":
             receiving.approve(found, current_user)
         elif action == "return":
-            quantity = _decimal(form.get("quantity"), "quantity", errors)
+            quantity = parse_decimal(form.get("quantity"), "quantity", errors)
             location = db.session.get(Location, form.get("location_id", type=int) or 0)
             if location is None:
                 errors["scan"] = _("Choose where the goods are now.")
