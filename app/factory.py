@@ -67,7 +67,7 @@ def _register_packages(app: Flask) -> None:
     from orders import views as orders_views
     from suppliers import api as suppliers_api
     from suppliers import jobs as suppliers_jobs
-    from suppliers import reorder_views
+    from suppliers import receiving_views, reorder_views
     from suppliers import views as suppliers_views
 
     app.register_blueprint(app_views.bp)
@@ -78,6 +78,7 @@ def _register_packages(app: Flask) -> None:
     app.register_blueprint(members_views.bp)
     app_views.register_menu(app, members_views.MENU)
     app.register_blueprint(suppliers_views.bp)
+    app.register_blueprint(receiving_views.bp)
     app_views.register_menu(app, suppliers_views.MENU, suppliers_views.home_counts)
     app.register_blueprint(reorder_views.bp)
     app_views.register_menu(app, reorder_views.MENU, reorder_views.home_counts)

@@ -1,0 +1,181 @@
+"""The receiving screens: scan a delivery in against its order (resumable), hand back empties, return goods to
+the supplier, post; and the LPG cylinders held."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth import roles_required
+from app.db import db
+from app.errors import DomainError
+from app.formatting import format_qty
+from app.forms import new_key, parse_date, parse_decimal
+from app.idempotency import idempotent
+from app.terms import term
+from inventory.cylinders import cylinder_report
+from inventory.models import Location
+from inventory.services import stock_locations
+from suppliers import receiving, services
+from suppliers.models import PurchaseOrder
+
+bp = Blueprint("receiving", __name__, url_prefix="/purchasing", template_folder="templates")
+
+STAFF = ("manager", "warehouse")
+
+
+# --- receiving -------------------------------------------------------------------------------------------
+
+
+@bp.route("/receive", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def receive():
+    """Scan the order's barcode to start (or resume) receiving it."""
+    if request.method == "POST":
+        return _open_receipt()
+    waiting = db.session.scalars(
+        select(PurchaseOrder)
+        .where(PurchaseOrder.status.in_(receiving.RECEIVABLE))
+        .order_by(PurchaseOrder.expected_date, PurchaseOrder.id)
+    ).all()
+    return render_template("suppliers/receive.html", orders=waiting, error=None, idempotency_key=new_key())
+
+
+@idempotent
+def _open_receipt():
+    try:
+        found = services.order_by_number(request.form.get("code", ""))
+        receipt = receiving.open_receipt(found, current_user)
+    except DomainError as exc:
+        waiting = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.status.in_(receiving.RECEIVABLE))).all()
+        return render_template(
+            "suppliers/receive.html", orders=waiting, error=exc.message, idempotency_key=new_key()
+        ), 422
+    return redirect(url_for("receiving.receipt", receipt_id=receipt.id))
+
+
+@bp.route("/receipts/<int:receipt_id>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def receipt(receipt_id: int):
+    """The receiving screen: scan the goods, see expected against received, post."""
+    found = receiving.get_receipt(receipt_id)
+    if request.method == "POST":
+        return _change_receipt(found)
+    return _receipt_page(found, {}, {})
+
+
+def _receipt_page(found, form, errors, status=200):
+    cylinders = any(line.item.empty_item_id for line in found.order.lines)
+    empties = next((-ln.quantity for ln in found.lines if ln.quantity < 0), Decimal(0))
+    returnable = {ln.item_id: ln.item for ln in found.lines if ln.quantity > 0 and ln.condition != "rejected"}
+    return render_template(
+        "suppliers/receipt.html",
+        returnable=list(returnable.values()),
+        locations=stock_locations(),
+        receipt=found,
+        order=found.order,
+        form=form,
+        errors=errors,
+        progress=receiving.progress(found),
+        needs_manager=receiving.needs_manager(found),
+        cylinders=cylinders,
+        empties=empties,
+        idempotency_key=new_key(),
+    ), status
+
+
+@idempotent
+def _change_receipt(found):
+    form, errors = request.form, {}
+    action = form.get("action", "scan")
+    try:
+        if action == "scan":
+            times = parse_decimal(form.get("times") or "1", "times", errors)
+            expiry = parse_date(form.get("expiry"), "expiry", errors)
+            if errors:
+                return _receipt_page(found, form, errors, 422)
+            line = receiving.scan_into(
+                found,
+                form.get("code", ""),
+                current_user,
+                times,
+                form.get("condition", "good"),
+                form.get("lot", "").strip() or None,
+                expiry,
+                form.get("reason", ""),
+            )
+            flash(
+                _(
+                    "%(item)s: %(qty)s now on this receipt.",
+                    item=line.item.name(str(get_locale())),
+                    qty=format_qty(line.quantity),
+                ),
+                "success",
+            )
+        elif action == "line":
+            quantity = parse_decimal(form.get("quantity"), "quantity", errors)
+            if errors:
+                return _receipt_page(found, form, errors, 422)
+            receiving.set_line_quantity(found, form.get("line_id", type=int) or 0, quantity)
+        elif action == "empties":
+            count = parse_decimal(form.get("empties") or "0", "empties", errors)
+            if errors:
+                return _receipt_page(found, form, errors, 422)
+            receiving.hand_back_empties(found, count)
+        elif action == "approve":
+            receiving.approve(found, current_user)
+        elif action == "return":
+            quantity = parse_decimal(form.get("quantity"), "quantity", errors)
+            location = db.session.get(Location, form.get("location_id", type=int) or 0)
+            if location is None:
+                errors["scan"] = _("Choose where the goods are now.")
+            if errors:
+                return _receipt_page(found, form, errors, 422)
+            entry = receiving.return_to_supplier(
+                found, form.get("item_id", type=int) or 0, quantity, form.get("reason", ""), location, current_user
+            )
+            flash(
+                _(
+                    "%(ref)s: %(qty)s %(item)s back to %(supplier)s.",
+                    ref=entry.reference,
+                    qty=format_qty(quantity),
+                    item=entry.item.name(str(get_locale())),
+                    supplier=found.order.supplier.name,
+                ),
+                "success",
+            )
+        elif action == "post":
+            receiving.post(found.id, current_user)
+            flash(
+                _(
+                    "%(ref)s posted: order %(number)s is %(status)s.",
+                    ref=found.reference,
+                    number=found.order.number,
+                    status=term("po_status", found.order.status),
+                ),
+                "success",
+            )
+            return redirect(url_for("purchasing.order", order_id=found.order_id))
+    except DomainError as exc:
+        return _receipt_page(found, form, {"scan": exc.message}, 422)
+    return redirect(url_for("receiving.receipt", receipt_id=found.id))
+
+
+@bp.route("/cylinders")
+@roles_required(*STAFF)
+def cylinders():
+    """LPG cylinders held, full and empty, and how this month's deliveries, sales and losses add up."""
+    local = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    today = datetime.now(local).date()
+    try:
+        month = date.fromisoformat(request.args.get("month", "") + "-01") if request.args.get("month") else None
+    except ValueError:
+        month = None
+    start = month or today.replace(day=1)
+    since = datetime(start.year, start.month, 1, tzinfo=local)
+    return render_template("suppliers/cylinders.html", reports=cylinder_report(since), start=start)
