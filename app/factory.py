@@ -58,7 +58,7 @@ def _register_packages(app: Flask) -> None:
     from app import views as app_views
     from inventory import api as inventory_api
     from inventory import cli as inventory_cli
-    from inventory import ledger
+    from inventory import count_views, ledger
     from inventory import views as inventory_views
     from members import api as members_api
     from members import views as members_views
@@ -74,6 +74,7 @@ def _register_packages(app: Flask) -> None:
     app.register_blueprint(till_views.bp)  # first on the menu: the cashier's day starts at the till
     app_views.register_menu(app, till_views.MENU)
     app.register_blueprint(inventory_views.bp)
+    app.register_blueprint(count_views.bp)
     app_views.register_menu(app, inventory_views.MENU, inventory_views.home_counts)
     app.register_blueprint(members_views.bp)
     app_views.register_menu(app, members_views.MENU)

@@ -1,11 +1,11 @@
-"""The inventory screens: look up by scan, stock on hand, stock card, adjustment, transfer, labels, counts."""
+"""The inventory screens: look up by scan, stock on hand, stock card, adjustment, transfer, labels (the stock
+counts are in count_views.py)."""
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth import roles_required
 from app.db import db
@@ -29,7 +29,7 @@ MENU = [
     MenuEntry("inventory.adjust", _l("Adjust stock"), STOCK_STAFF, _l("Damaged, expired, found, count corrections")),
     MenuEntry("inventory.card", _l("Stock card"), STOCK_STAFF, _l("Every move of an item at a location")),
     MenuEntry("inventory.labels_page", _l("Print labels"), STOCK_STAFF, _l("Barcode labels for goods, bins and lots")),
-    MenuEntry("inventory.counts_page", _l("Stock count"), STOCK_STAFF, _l("Stock opname: count by scanning")),
+    MenuEntry("counting.counts_page", _l("Stock count"), STOCK_STAFF, _l("Stock opname: count by scanning")),
 ]
 
 
@@ -322,139 +322,3 @@ def _label_for(kind: str, obj_id: int) -> dict:
         data, text = labels.gs1_128_data(gtin, lot=lot.code, expiry=lot.expiry_date)
         return {"symbology": "gs1_128", "data": data, "text": text, "title": title}
     return {"symbology": "code128", "data": lot.code, "text": None, "title": title}
-
-
-# --- stock counts (stock opname) -------------------------------------------------------------------------
-
-COUNTS_PER_PAGE = 20
-
-
-@bp.route("/counts", methods=["GET", "POST"])
-@roles_required(*STOCK_STAFF)
-def counts_page():
-    """The counts, newest first, and a form to start one."""
-    if request.method == "POST":
-        return _start_count()
-    return _counts_page({}, {})
-
-
-def _counts_page(form, errors: dict, status: int = 200):
-    page = max(request.args.get("page", 1, type=int), 1)
-    stmt = counts.counts_query()
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.limit(COUNTS_PER_PAGE).offset((page - 1) * COUNTS_PER_PAGE)).all()
-    return render_template(
-        "inventory/counts.html",
-        form=form,
-        errors=errors,
-        rows=rows,
-        page=page,
-        pages=max((total - 1) // COUNTS_PER_PAGE + 1, 1),
-        locations=services.stock_locations(),
-        idempotency_key=new_key(),
-    ), status
-
-
-@idempotent
-def _start_count():
-    form = request.form
-    location = db.session.get(Location, form.get("location_id", type=int) or 0)
-    if location is None:
-        return _counts_page(form, {"location_id": _("Choose a location.")}, 422)
-    try:
-        count = counts.create_count(location, current_user, form.get("note", ""))
-    except DomainError as exc:
-        return _counts_page(form, {"location_id": exc.message}, exc.status)
-    flash(_("%(ref)s started: scan the first bin label.", ref=count.reference), "success")
-    return redirect(url_for("inventory.count_screen", count_id=count.id))
-
-
-@bp.route("/counts/<int:count_id>")
-@roles_required(*STOCK_STAFF)
-def count_screen(count_id: int, error: str | None = None, status: int = 200):
-    """Counting, blind: scan a bin label, then its goods; in review, recount the flagged lines the same way."""
-    count = counts.get_count(count_id)
-    if count.status == "review":
-        lines = db.session.scalars(counts.lines_query(count, needs_recount=True)).all()
-    else:
-        lines = db.session.scalars(counts.lines_query(count, counted_by_id=current_user.id, newest_first=True)).all()
-    return render_template(
-        "inventory/count.html",
-        count=count,
-        lines=lines,
-        locations=counts.scope_locations(count),
-        error=error,
-        idempotency_key=new_key(),
-    ), status
-
-
-@bp.route("/counts/<int:count_id>/close", methods=["POST"])
-@roles_required(*STOCK_STAFF)
-@idempotent
-def close_count(count_id: int):
-    """Finish counting: what nobody counted goes in at zero, lines far off are flagged for a recount."""
-    try:
-        count = counts.close_count(counts.get_count(count_id), current_user)
-    except DomainError as exc:
-        return count_screen(count_id, exc.message, exc.status)
-    if count.lines_to_recount:
-        message = ngettext(
-            "%(ref)s is closed: %(num)d line needs a recount.",
-            "%(ref)s is closed: %(num)d lines need a recount.",
-            count.lines_to_recount,
-            ref=count.reference,
-        )
-        flash(message, "warning")
-    else:
-        flash(_("%(ref)s is closed and waits for the manager's review.", ref=count.reference), "success")
-    return redirect(url_for("inventory.count_screen", count_id=count.id))
-
-
-@bp.route("/counts/<int:count_id>/review")
-@roles_required("manager")
-def count_review(count_id: int, error: str | None = None, status: int = 200):
-    """The manager's review: expected, counted, variance and its value, line by line; post or cancel."""
-    count = counts.get_count(count_id)
-    lines = db.session.scalars(counts.lines_query(count)).all()
-    return render_template(
-        "inventory/count_review.html",
-        count=count,
-        lines=lines,
-        totals=counts.totals(lines),
-        error=error,
-        idempotency_key=new_key(),
-    ), status
-
-
-@bp.route("/counts/<int:count_id>/post", methods=["POST"])
-@roles_required("manager")
-@idempotent
-def post_count(count_id: int):
-    """Post the variances through the ledger."""
-    try:
-        count = counts.post_count(counts.get_count(count_id), current_user)
-    except DomainError as exc:
-        return count_review(count_id, exc.message, exc.status)
-    flash(_("%(ref)s posted.", ref=count.reference), "success")
-    return redirect(url_for("inventory.count_review", count_id=count.id))
-
-
-@bp.route("/counts/<int:count_id>/cancel", methods=["POST"])
-@roles_required("manager")
-@idempotent
-def cancel_count(count_id: int):
-    """Cancel a count; nothing is posted."""
-    try:
-        count = counts.cancel_count(counts.get_count(count_id), current_user)
-    except DomainError as exc:
-        return count_review(count_id, exc.message, exc.status)
-    flash(_("%(ref)s cancelled.", ref=count.reference), "info")
-    return redirect(url_for("inventory.counts_page"))
-
-
-@bp.route("/counts/<int:count_id>/sheet")
-@roles_required(*STOCK_STAFF)
-def count_sheet(count_id: int):
-    """A printable count sheet: every location of the count and what it holds, with an empty column to write in."""
-    count = counts.get_count(count_id)
-    return render_template("inventory/count_sheet.html", count=count, sections=counts.sheet(count))
