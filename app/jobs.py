@@ -205,7 +205,7 @@ def overview(app: Flask | None = None) -> dict:
     for q in queues:
         ids = q.failed_job_registry.get_job_ids(0, 49)
         for job in Job.fetch_many(ids, connection=conn):
-            if job is not None:
+            if job is not None and job.is_failed:  # not one queued again since under the same id (a reorder check)
                 failed.append(_failed(job, q.name))
     failed.sort(key=lambda f: f.ended_at or datetime.min.replace(tzinfo=UTC), reverse=True)
     return {

@@ -59,3 +59,13 @@ def test_the_overview_counts_each_queue(app, real_redis):
     with app.app_context():
         counts = {q.name: q for q in jobs.overview()["queues"]}
     assert set(counts) == set(jobs.QUEUES) and counts["default"].queued == 1
+
+
+def test_a_failed_job_queued_again_under_its_id_is_no_longer_listed_as_failed(app, real_redis):
+    queue = real_redis
+    queue.enqueue(weigh_the_sacks, "T-3", job_id="weigh-again", failure_ttl=600)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="ERROR")
+    with app.app_context():
+        assert [f.id for f in jobs.overview()["failed"]] == ["weigh-again"]
+        jobs.enqueue_once(queue, weigh_the_sacks, "T-3", job_id="weigh-again")  # the next check of the same place
+        assert jobs.overview()["failed"] == []
