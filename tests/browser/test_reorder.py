@@ -88,6 +88,7 @@ def test_the_manager_sets_a_rule_and_its_suggestion_appears_then_sees_the_jobs(p
     expect(page.locator("#in-process")).to_be_visible()  # the quick start: jobs in the web process
     expect(page.locator("#queue-reorder td").first).to_have_text("reorder")
     expect(page.locator("#no-failed")).to_have_text(tr("No failed jobs."))
+    screenshot(page, "jobs")
 
 
 def test_a_sale_at_the_till_crossing_the_reorder_point_brings_a_suggestion(page, tr):
