@@ -3,6 +3,7 @@
 import pytest
 from redis import Redis
 from rq import Queue, SimpleWorker
+from rq.job import Job
 
 from app import jobs
 from tests.conftest import REDIS_URL, csrf_token_from
@@ -21,11 +22,16 @@ def real_redis(app, monkeypatch):
     conn = Redis.from_url(REDIS_URL)
     monkeypatch.setitem(app.extensions["lumbung.jobs"], "connection", conn)
     queue = Queue("default", connection=conn)
-    queue.empty()
-    for job_id in queue.failed_job_registry.get_job_ids():
-        queue.failed_job_registry.remove(job_id, delete_job=True)
+
+    def clear() -> None:  # the queue, and failures left by earlier runs (their job may be gone already)
+        queue.empty()
+        for job_id in queue.failed_job_registry.get_job_ids():
+            queue.failed_job_registry.remove(job_id)
+            conn.delete(Job.key_for(job_id))
+
+    clear()
     yield queue
-    queue.empty()
+    clear()
 
 
 def test_a_failed_job_shows_its_error_and_is_retried_from_the_screen(client, login, real_redis):
