@@ -24,12 +24,13 @@ def run_check(start_at: float, database_url: str, rule_id: int) -> str:
         wait_until(start_at)
         line = reorder.check(rule_id)
         db.session.commit()
-        outcome = format(line.packs.normalize(), "f")
+        outcome = "none" if line is None else format(line.packs.normalize(), "f")
         db.engine.dispose()
     return outcome
 
 
-def test_six_checks_of_two_rules_at_once_make_one_draft_with_two_lines(app, database_url):
+def two_bulog_rules(app) -> tuple[int, int]:
+    """The demo committed afresh, with SPHP and sugar rules at the warehouse from Bulog; their ids."""
     from demo import load_demo
     from inventory.models import Item, Location
     from suppliers import reorder
@@ -44,6 +45,11 @@ def test_six_checks_of_two_rules_at_once_make_one_draft_with_two_lines(app, data
         sphp = reorder.set_rule(items["SPHP5"], warehouse, bulog, Decimal(100), Decimal(300)).id
         sugar = reorder.set_rule(items["GULA1"], warehouse, bulog, Decimal(100), Decimal(300)).id
         db.session.commit()
+    return sphp, sugar
+
+
+def test_six_checks_of_two_rules_at_once_make_one_draft_with_two_lines(app, database_url):
+    sphp, sugar = two_bulog_rules(app)
     try:
         outcomes = run_in_processes(run_check, [(database_url, rule) for rule in [sphp, sugar] * 3])
         assert sorted(outcomes) == ["12"] * 3 + ["24"] * 3  # 240 pieces of sugar in cartons of 20; 240 packs
@@ -82,19 +88,10 @@ def run_approve(start_at: float, database_url: str, order_id: int, packs: dict, 
 
 def test_two_managers_approving_while_checks_run_send_one_order_and_leave_no_second_draft(app, database_url):
     from app import auth
-    from demo import load_demo
-    from inventory.models import Item, Location
     from suppliers import reorder
-    from suppliers.models import Supplier
 
+    sphp, _sugar = two_bulog_rules(app)
     with app.app_context():
-        truncate_all(db.engine)
-        load_demo()
-        bulog = db.session.scalar(select(Supplier).where(Supplier.code == "BULOG-BPN"))
-        warehouse = db.session.scalar(select(Location).where(Location.code == "GDG"))
-        items = {i.sku: i for i in db.session.scalars(select(Item))}
-        sphp = reorder.set_rule(items["SPHP5"], warehouse, bulog, Decimal(100), Decimal(300)).id
-        reorder.set_rule(items["GULA1"], warehouse, bulog, Decimal(100), Decimal(300))
         draft = reorder.check(sphp).order
         seen = {str(ln.item_id): format(ln.packs, "f") for ln in draft.lines}
         managers = [auth.create_user(f"manajer-{n}", "Manajer", "manager", "password-123").id for n in (1, 2)]
@@ -119,16 +116,5 @@ def test_two_managers_approving_while_checks_run_send_one_order_and_leave_no_sec
 
 
 def run_either(start_at: float, kind: str, database_url: str, *args) -> str:
-    if kind == "approve":
-        return run_approve(start_at, database_url, *args)
-    from app.factory import create_app
-    from suppliers import reorder
-
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
-    with app.app_context():
-        db.session.connection()
-        wait_until(start_at)
-        line = reorder.check(*args)
-        db.session.commit()
-        db.engine.dispose()
-    return "none" if line is None else format(line.packs.normalize(), "f")
+    runner = run_approve if kind == "approve" else run_check
+    return runner(start_at, database_url, *args)
