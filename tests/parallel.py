@@ -1,25 +1,69 @@
-"""Helpers for tests that run real parallel transactions in several processes (spawned, not forked)."""
+"""Helpers for tests that run real parallel transactions in several processes (spawned, not forked).
+
+The processes start together on a barrier, not at a clock instant: the parent holds a PostgreSQL advisory lock,
+each process asks for it (shared) once it is connected and ready, and the parent lets go only when every one of
+them is waiting, so a busy machine can slow the set-up down but never turn the race into a sequence.
+"""
 
 import multiprocessing
+import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 
-def run_in_processes(target: Callable, args_per_process: list[tuple], start_delay: float = 1.5) -> list[Any]:
-    """Run target(start_at, *args) in one process each; all begin at the same instant; return their results."""
+GATE_CLASS = 4242  # the advisory lock's first key: the tests' barriers
+
+
+def _plain_url(database_url: str) -> str:
+    return database_url.replace("postgresql+psycopg://", "postgresql://")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The barrier as a process sees it: `wait()` returns when the parent opens the gate."""
+
+    database_url: str
+    key: int
+
+    def wait(self) -> None:
+        with psycopg.connect(_plain_url(self.database_url), autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (GATE_CLASS, self.key))
+            conn.execute("SELECT pg_advisory_unlock_shared(%s, %s)", (GATE_CLASS, self.key))
+
+
+def waiting_at(conn, key: int) -> int:
+    """How many backends wait for the gate's lock."""
+    return conn.execute(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND classid = %s AND objid = %s AND objsubid = 2",
+        (GATE_CLASS, key),
+    ).fetchone()[0]
+
+
+def run_in_processes(target: Callable, args_per_process: list[tuple], database_url: str | None = None) -> list[Any]:
+    """Run target(gate, *args) in one process each; they start their race together when every one has called
+    gate.wait(); return their results. The database is `database_url`, or each process's first argument."""
+    url = database_url or args_per_process[0][0]
+    key = random.randint(1, 2**31 - 1)
     context = multiprocessing.get_context("spawn")
-    start_at = time.time() + start_delay + 0.25 * len(args_per_process)  # time for every process to import
-    with context.Pool(len(args_per_process)) as pool:
-        results = [pool.apply_async(target, (start_at, *args)) for args in args_per_process]
+    with psycopg.connect(_plain_url(url), autocommit=True) as holder, context.Pool(len(args_per_process)) as pool:
+        holder.execute("SELECT pg_advisory_lock(%s, %s)", (GATE_CLASS, key))
+        gate = Gate(url, key)
+        results = [pool.apply_async(target, (gate, *args)) for args in args_per_process]
+        deadline = time.monotonic() + 120
+        # Every process at the gate, unless one failed on the way (its error is raised below).
+        while waiting_at(holder, key) < len(results) and time.monotonic() < deadline:
+            if any(r.ready() for r in results):
+                break
+            time.sleep(0.02)
+        holder.execute("SELECT pg_advisory_unlock(%s, %s)", (GATE_CLASS, key))
         return [r.get(timeout=120) for r in results]
 
 
-def wait_until(start_at: float) -> None:
-    time.sleep(max(0.0, start_at - time.time()))
-
-
-def take_units(start_at: float, database_url: str, item_id: int, from_id: int, to_id: int, attempts: int) -> list[str]:
+def take_units(gate, database_url: str, item_id: int, from_id: int, to_id: int, attempts: int) -> list[str]:
     """Try `attempts` times to move one unit, each in its own transaction; report what each try got."""
     from decimal import Decimal
 
@@ -32,7 +76,7 @@ def take_units(start_at: float, database_url: str, item_id: int, from_id: int, t
     with app.app_context():
         db.session.execute(db.select(1))  # connect before the start, so the race is about the ledger
         db.session.rollback()
-        wait_until(start_at)
+        gate.wait()
         for n in range(attempts):
             try:
                 post_moves([Move(item_id, from_id, to_id, Decimal(1), "sale", f"RACE-{n}")])
@@ -46,7 +90,7 @@ def take_units(start_at: float, database_url: str, item_id: int, from_id: int, t
 
 
 def opposite_order_batches(
-    start_at: float,
+    gate,
     database_url: str,
     first_id: int,
     second_id: int,
@@ -67,7 +111,7 @@ def opposite_order_batches(
     with app.app_context():
         db.session.execute(db.select(1))
         db.session.rollback()
-        wait_until(start_at)
+        gate.wait()
         for n in range(batches):
             lines = [
                 Move(first_id, from_id, to_id, Decimal(1), "transfer", f"X-{n}"),

@@ -11,13 +11,13 @@ from inventory import counts, services
 from inventory.models import StockCountLine
 from tests.conftest import truncate_all
 from tests.inventory.conftest import build_world
-from tests.parallel import run_in_processes, wait_until
+from tests.parallel import run_in_processes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.concurrency]
 SUGAR = "SUGAR-PACK-1"
 
 
-def scan_sugar(start_at: float, database_url: str, count_id: int, bin_id: int, user_id: int, scans: int) -> int:
+def scan_sugar(gate, database_url: str, count_id: int, bin_id: int, user_id: int, scans: int) -> int:
     """Scan one sugar pack `scans` times, each scan in its own transaction; return how many were saved."""
     from app.factory import create_app
     from app.models import User
@@ -29,7 +29,7 @@ def scan_sugar(start_at: float, database_url: str, count_id: int, bin_id: int, u
         count, user = db.session.get(StockCount, count_id), db.session.get(User, user_id)
         location = db.session.get(Location, bin_id)
         db.session.rollback()
-        wait_until(start_at)
+        gate.wait()
         for _ in range(scans):
             counts.record_scan(count, location, SUGAR, user)
             db.session.commit()

@@ -8,12 +8,12 @@ from sqlalchemy import select
 
 from app.db import db
 from tests.conftest import truncate_all
-from tests.parallel import run_in_processes, wait_until
+from tests.parallel import run_in_processes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.concurrency]
 
 
-def try_to_buy(start_at: float, database_url: str, item_id: int, attempts: int) -> list[str]:
+def try_to_buy(gate, database_url: str, item_id: int, attempts: int) -> list[str]:
     from app.db import db
     from app.factory import create_app
     from orders import caps
@@ -24,7 +24,7 @@ def try_to_buy(start_at: float, database_url: str, item_id: int, attempts: int) 
     with app.app_context():
         db.session.execute(db.select(1))
         db.session.rollback()
-        wait_until(start_at)
+        gate.wait()
         for _ in range(attempts):
             try:
                 caps.take({item_id: Decimal(1)}, buyer, date(2026, 11, 29))

@@ -13,14 +13,14 @@ from sqlalchemy.exc import OperationalError
 
 from app.db import db
 from tests.conftest import truncate_all
-from tests.parallel import run_in_processes, wait_until
+from tests.parallel import run_in_processes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.concurrency]
 
 LPG3 = "8991000000119"
 
 
-def sell_one_by_one(start_at: float, database_url: str, token: str, till: str, packaging_id: int, buyers) -> list:
+def sell_one_by_one(gate, database_url: str, token: str, till: str, packaging_id: int, buyers) -> list:
     """POST /api/sales once per buyer (one full LPG cylinder for an empty, cash), each its own cart and request;
     report (status, problem type) of each."""
     from app.factory import create_app
@@ -30,7 +30,7 @@ def sell_one_by_one(start_at: float, database_url: str, token: str, till: str, p
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/tills", headers=headers).status_code == 200  # connected and signed in before the start
     outcomes = []
-    wait_until(start_at)
+    gate.wait()
     for nik, kk in buyers:
         response = client.post(
             "/api/sales",

@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 from app.db import db
 from suppliers.models import PurchaseOrder, PurchaseOrderLine
 from tests.conftest import truncate_all
-from tests.parallel import run_in_processes, wait_until
+from tests.parallel import run_in_processes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.concurrency]
 
 
-def submit_order(start_at: float, database_url: str, order_id: int, user_id: int) -> str:
+def submit_order(gate, database_url: str, order_id: int, user_id: int) -> str:
     from app.db import db
     from app.errors import DomainError
     from app.factory import create_app
@@ -25,7 +25,7 @@ def submit_order(start_at: float, database_url: str, order_id: int, user_id: int
         user = db.session.get(User, user_id)
         order = services.get_order(order_id)
         db.session.rollback()
-        wait_until(start_at)
+        gate.wait()
         try:
             services.transition(services.get_order(order_id), "submit", user)
             db.session.commit()

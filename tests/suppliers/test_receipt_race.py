@@ -9,12 +9,12 @@ from app.db import db
 from inventory import ledger
 from inventory.models import StockMove
 from tests.conftest import truncate_all
-from tests.parallel import run_in_processes, wait_until
+from tests.parallel import run_in_processes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.concurrency]
 
 
-def post_receipt(start_at: float, database_url: str, receipt_id: int, user_id: int) -> str:
+def post_receipt(gate, database_url: str, receipt_id: int, user_id: int) -> str:
     from app.db import db
     from app.factory import create_app
     from app.models import User
@@ -24,7 +24,7 @@ def post_receipt(start_at: float, database_url: str, receipt_id: int, user_id: i
     with app.app_context():
         user = db.session.get(User, user_id)
         db.session.rollback()
-        wait_until(start_at)
+        gate.wait()
         receipt = receiving.post(receipt_id, user)
         db.session.commit()
         outcome = receipt.status

@@ -9,19 +9,19 @@ from sqlalchemy import select
 from app.db import db
 from suppliers.models import PurchaseOrder
 from tests.conftest import truncate_all
-from tests.parallel import run_in_processes, wait_until
+from tests.parallel import run_in_processes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.concurrency]
 
 
-def run_check(start_at: float, database_url: str, rule_id: int) -> str:
+def run_check(gate, database_url: str, rule_id: int) -> str:
     from app.factory import create_app
     from suppliers import reorder
 
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
         db.session.connection()  # connected before the start
-        wait_until(start_at)
+        gate.wait()
         line = reorder.check(rule_id)
         db.session.commit()
         outcome = "none" if line is None else format(line.packs.normalize(), "f")
@@ -65,7 +65,7 @@ def test_six_checks_of_two_rules_at_once_make_one_draft_with_two_lines(app, data
             truncate_all(db.engine)
 
 
-def run_approve(start_at: float, database_url: str, order_id: int, packs: dict, user_id: int) -> str:
+def run_approve(gate, database_url: str, order_id: int, packs: dict, user_id: int) -> str:
     from app.errors import DomainError
     from app.factory import create_app
     from app.models import User
@@ -74,7 +74,7 @@ def run_approve(start_at: float, database_url: str, order_id: int, packs: dict, 
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
         user, order = db.session.get(User, user_id), db.session.get(PurchaseOrder, order_id)
-        wait_until(start_at)
+        gate.wait()
         try:
             reorder.approve(order, {int(k): Decimal(v) for k, v in packs.items()}, user)
             db.session.commit()
@@ -100,7 +100,7 @@ def test_two_managers_approving_while_checks_run_send_one_order_and_leave_no_sec
     try:
         jobs = [("approve", database_url, draft_id, seen, manager) for manager in managers]
         jobs += [("check", database_url, sphp)] * 2
-        outcomes = run_in_processes(run_either, jobs)
+        outcomes = run_in_processes(run_either, jobs, database_url)
         assert sorted(outcomes[:2]) == ["approved", "not_a_suggestion"]  # one manager's word counts
         assert set(outcomes[2:]) <= {"24", "none"}  # a check before the approval sees the draft, after it: on order
         with app.app_context():
@@ -115,6 +115,6 @@ def test_two_managers_approving_while_checks_run_send_one_order_and_leave_no_sec
             truncate_all(db.engine)
 
 
-def run_either(start_at: float, kind: str, database_url: str, *args) -> str:
+def run_either(gate, kind: str, database_url: str, *args) -> str:
     runner = run_approve if kind == "approve" else run_check
-    return runner(start_at, database_url, *args)
+    return runner(gate, database_url, *args)
