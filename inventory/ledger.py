@@ -27,6 +27,7 @@ from sqlalchemy import (
     insert,
     literal_column,
     null,
+    or_,
     select,
     text,
     union_all,
@@ -130,18 +131,32 @@ class _Statements:
                 location_t.c.kind,
                 location_t.c.name,
                 cast(null(), Rate()),
+                cast(null(), Integer),
             ).where(self._within(location_t.c.id, "locations")),
             select(
-                literal_column("'item'"), item_t.c.id, item_t.c.base_unit, item_t.c.name_id, item_t.c.average_cost
+                literal_column("'item'"),
+                item_t.c.id,
+                item_t.c.base_unit,
+                item_t.c.name_id,
+                item_t.c.average_cost,
+                item_t.c.empty_item_id,
             ).where(self._within(item_t.c.id, "items")),
-            # Which balance rows exist already (item, location, lot), so missing ones are made before any lock.
+            # Which balance rows exist already (item, location, lot), so missing ones are made before any lock;
+            # the rows of the items' empties too (a full cylinder's empty has a row wherever the full one is).
             select(
                 literal_column("'balance'"),
                 balance_t.c.item_id,
                 cast(balance_t.c.location_id, String(16)),
                 null(),
                 cast(balance_t.c.lot_id, Rate()),
-            ).where(self._within(balance_t.c.item_id, "items"), self._within(balance_t.c.location_id, "locations")),
+                cast(null(), Integer),
+            ).where(
+                or_(
+                    self._within(balance_t.c.item_id, "items"),
+                    balance_t.c.item_id.in_(select(item_t.c.empty_item_id).where(self._within(item_t.c.id, "items"))),
+                ),
+                self._within(balance_t.c.location_id, "locations"),
+            ),
         )
         # Receiving at a cost re-reads the average under a lock on the item row, held while on-hand is summed.
         self.lock_items = (
@@ -226,13 +241,13 @@ def post_moves(moves: list[Move], user_id: int | None = None) -> list[int]:
     location_ids = list({m.from_location_id for m in moves} | {m.to_location_id for m in moves})
     item_ids = sorted({m.item_id for m in moves})
     locations, items, existing = {}, {}, set()
-    for source, row_id, kind_or_unit, name, cost in conn.execute(
+    for source, row_id, kind_or_unit, name, cost, empty_item_id in conn.execute(
         sql.facts, {"locations": location_ids, "items": item_ids}
     ):
         if source == "location":
             locations[row_id] = LocationFacts(kind_or_unit, name)
         elif source == "item":
-            items[row_id] = ItemFacts(kind_or_unit, name, Decimal(cost))
+            items[row_id] = ItemFacts(kind_or_unit, name, Decimal(cost), empty_item_id)
         else:  # a balance row: item id, location id, lot id
             existing.add((row_id, int(kind_or_unit), None if cost is None else int(cost)))
     if len(locations) != len(location_ids):
@@ -263,6 +278,16 @@ def post_moves(moves: list[Move], user_id: int | None = None) -> list[int]:
     # the lock, it would be locked out of order (after rows held already) and two tills could deadlock. A row
     # another transaction is making meanwhile is waited for here, holding nothing. Only rows stock comes into.
     missing = [k for k in keys if k not in existing and deltas[k] >= 0]
+    # Wherever a returnable container's full item arrives, its empty gets a row too, now, while nothing is locked:
+    # the till that sells the first refill there takes the empty in without making a row under its locks.
+    missing += sorted(
+        {
+            (items[k[0]].empty_item_id, k[1], None)
+            for k in keys
+            if deltas[k] > 0 and items[k[0]].empty_item_id and (items[k[0]].empty_item_id, k[1], None) not in existing
+        }
+        - set(keys)
+    )
     if missing:
         _create_balances(conn, missing)
     balances = _lock_balances(conn, sql, keys)
@@ -313,6 +338,12 @@ def _lock_balances(conn, sql: _Statements, keys: list[tuple]) -> dict[tuple, tup
         for r in rows
         if (r.item_id, r.location_id, r.lot_id) in wanted
     }
+
+
+def make_balances(keys: list[tuple[int, int, int | None]]) -> None:
+    """Make zero balance rows for (item, location, lot) keys that have none (an empty cylinder's rows, say)."""
+    if keys:
+        _create_balances(db.session.connection(), sorted(set(keys), key=lambda k: (k[0], k[1], k[2] or 0)))
 
 
 def _create_balances(conn, keys: list[tuple]) -> None:
@@ -399,6 +430,7 @@ class ItemFacts(NamedTuple):
     base_unit: str
     name_id: str
     average_cost: Decimal
+    empty_item_id: int | None
 
 
 def _refuse(key: tuple, available: Decimal, requested: Decimal, items: dict, locations: dict) -> None:
@@ -469,60 +501,85 @@ def pick_lots(item_id: int, location_id: int, quantity: Decimal) -> list[tuple[i
 
 
 @cache
-def _stock_under_statement():
-    """Balances of some items at a location and every location below it (a shop and its shelves), first-expiring
-    lot first; quarantine and in-transit stock is not for sale. Built once per process."""
+def _stock_under_statement(lock: bool):
+    """Balance rows of some items at a location and every location below it (a shop and its shelves), in the
+    ledger's lock order (item, location, lot); quarantine and in-transit stock is not for sale. With `lock`, the
+    rows are locked (FOR UPDATE) in that order, as `post_moves` locks them. Built once per process."""
     tree = select(Location.id).where(Location.id == bindparam("location_id")).cte("tree", recursive=True)
     tree = tree.union_all(
         select(Location.id).where(
             Location.parent_id == tree.c.id, Location.kind.not_in(("quarantine", "in_transit", *UNTRACKED_KINDS))
         )
     )
-    return (
-        select(StockBalance.item_id, StockBalance.location_id, StockBalance.lot_id, StockBalance.quantity)
-        .outerjoin(Lot, Lot.id == StockBalance.lot_id)
+    statement = (
+        select(balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id, balance_t.c.quantity, Lot.expiry_date)
+        .outerjoin(Lot, Lot.id == balance_t.c.lot_id)
         .where(
-            StockBalance.item_id.in_(bindparam("items", expanding=True)),
-            StockBalance.location_id.in_(select(tree.c.id)),
-            StockBalance.quantity > 0,
+            balance_t.c.item_id.in_(bindparam("items", expanding=True)), balance_t.c.location_id.in_(select(tree.c.id))
         )
-        .order_by(
-            StockBalance.item_id,
-            Lot.expiry_date.is_(None),
-            Lot.expiry_date,
-            StockBalance.lot_id.is_(None),
-            StockBalance.lot_id,
-            StockBalance.location_id,
-        )
+        .order_by(balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id.nulls_first())
     )
+    return statement.with_for_update(of=balance_t) if lock else statement
 
 
-def _stock_under(location_id: int, item_ids: list[int]):
-    return db.session.execute(_stock_under_statement(), {"location_id": location_id, "items": item_ids}).all()
+class _Held(NamedTuple):
+    item_id: int
+    location_id: int
+    lot_id: int | None
+    quantity: Decimal
+    expiry_date: object
+
+
+def _stock_under(location_id: int, item_ids: list[int], lock: bool = False) -> list[_Held]:
+    rows = db.session.execute(_stock_under_statement(lock), {"location_id": location_id, "items": item_ids})
+    return [_Held(r[0], r[1], r[2], Decimal(r[3]), r[4]) for r in rows]
+
+
+def _fefo(row: _Held) -> tuple:
+    """First-expiring lot first; lots without expiry after, untracked stock last; then by place."""
+    return (
+        row.expiry_date is None,
+        row.expiry_date or 0,
+        row.lot_id is None,
+        row.lot_id or 0,
+        row.location_id,
+    )
 
 
 def available_under(location_id: int, item_ids: list[int]) -> dict[int, Decimal]:
     """How much of each item a shop (with its shelves) holds for sale."""
     found: dict[int, Decimal] = dict.fromkeys(item_ids, Decimal(0))
-    for item_id, _loc, _lot, quantity in _stock_under(location_id, item_ids):
-        found[item_id] += Decimal(quantity)
+    for row in _stock_under(location_id, item_ids):
+        if row.quantity > 0:
+            found[row.item_id] += row.quantity
     return found
 
 
-def pick_under(location_id: int, quantities: dict[int, Decimal]) -> dict[int, list[tuple[int, int | None, Decimal]]]:
-    """Split each item's quantity over the shop's shelves and lots, first-expiring first (FEFO), in one read;
-    return {item id: [(location id, lot id, quantity)]}. The ledger checks again under its row locks."""
-    rows: dict[int, list] = defaultdict(list)
-    for item_id, loc, lot, quantity in _stock_under(location_id, sorted(quantities)):
-        rows[item_id].append((loc, lot, Decimal(quantity)))
+def pick_under(
+    location_id: int, quantities: dict[int, Decimal], exchanged: dict[int, int] | None = None
+) -> dict[int, list[tuple[int, int | None, Decimal]]]:
+    """Split each item's quantity over the shop's shelves and lots, first-expiring first (FEFO), with the rows
+    locked; return {item id: [(location id, lot id, quantity)]}.
+
+    The pick is made under the locks `post_moves` takes next (same rows, same order), so two tills selling the
+    last units of an item kept on two shelves never refuse each other while the shop as a whole has them.
+    `exchanged` maps an item to the item that comes in where it leaves (a full cylinder's empty): its rows are
+    locked here too, in the same order, so the batch that follows takes no row lock out of order (`post_moves`
+    makes the empty's row wherever a full one arrives, so the row is there before any till sells from it)."""
+    items = sorted(set(quantities) | set((exchanged or {}).values()))
+    held = _stock_under(location_id, items, lock=True)
+    rows: dict[int, list[_Held]] = defaultdict(list)
+    for row in sorted(held, key=_fefo):
+        if row.quantity > 0 and row.item_id in quantities:
+            rows[row.item_id].append(row)
     picks: dict[int, list[tuple[int, int | None, Decimal]]] = {}
     for item_id, wanted in quantities.items():
         remaining, taken = wanted, []
-        for loc, lot, available in rows[item_id]:
+        for row in rows[item_id]:
             if remaining <= 0:
                 break
-            take = min(available, remaining)
-            taken.append((loc, lot, take))
+            take = min(row.quantity, remaining)
+            taken.append((row.location_id, row.lot_id, take))
             remaining -= take
         if remaining > 0:
             item = db.session.get(Item, item_id)

@@ -11,7 +11,7 @@ from app import audit
 from app.db import db
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.terms import term
-from inventory import barcodes
+from inventory import barcodes, ledger
 from inventory.ledger import quantize_qty
 from inventory.models import (
     BASE_UNITS,
@@ -73,6 +73,9 @@ def update_item(item: Item, data: dict) -> Item:
     for field, (_old, new) in changes.items():
         setattr(item, field, new)
     db.session.flush()
+    if "empty_item_id" in changes and item.empty_item_id:  # the empty needs a row wherever the full one is
+        places = db.session.scalars(select(StockBalance.location_id).where(StockBalance.item_id == item.id).distinct())
+        ledger.make_balances([(item.empty_item_id, location_id, None) for location_id in places])
     if changes:
         audit.record("update", "item", item.id, changes)
     return item

@@ -11,7 +11,7 @@ from decimal import Decimal
 from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, literal_column, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
@@ -98,20 +98,16 @@ def settle(total: int, payments: list[PaymentIn]) -> tuple[list[tuple[str, int, 
 
 @cache
 def _receipt_number_statement():
-    """`UPDATE till ... RETURNING`, built once per process. SQLite writes an UPDATE's columns unqualified
-    (RETURNING too, even inside a subquery), so "till.id" in a correlated subquery would read as the session's
-    own id: the WHERE is not correlated, and the RETURNING subquery is written out with qualified names."""
-    mine = select(session_t.c.till_id).where(
-        session_t.c.closed_at.is_(None), session_t.c.cashier_id == bindparam("user_id")
-    )
-    open_session = literal_column(
-        "(SELECT s.id FROM till_session AS s WHERE s.till_id = till.id AND s.closed_at IS NULL)"
-    )
+    """`UPDATE till ... RETURNING`, built once per process: the next receipt number, only on a till whose open
+    session is this cashier's. The open session is a column of the till row itself, so a sale that waited for the
+    row while the till was being closed re-reads it (PostgreSQL re-checks the WHERE on the new row) and finds the
+    till closed, instead of selling into a session whose report is already made."""
+    mine = select(session_t.c.id).where(session_t.c.closed_at.is_(None), session_t.c.cashier_id == bindparam("user_id"))
     return (
         update(till_t)
-        .where(till_t.c.code == bindparam("till_code"), till_t.c.is_active, till_t.c.id.in_(mine))
+        .where(till_t.c.code == bindparam("till_code"), till_t.c.is_active, till_t.c.open_session_id.in_(mine))
         .values(receipt_seq=till_t.c.receipt_seq + 1)
-        .returning(till_t.c.id, till_t.c.location_id, till_t.c.code, till_t.c.receipt_seq, open_session)
+        .returning(till_t.c.id, till_t.c.location_id, till_t.c.code, till_t.c.receipt_seq, till_t.c.open_session_id)
     )
 
 
@@ -141,7 +137,8 @@ def post_sale(cart: Cart, payments: list[PaymentIn], key: str, user: User) -> Sa
 
     wanted = priced.base_quantities()
     taken = caps.take(wanted, priced.buyer, day)
-    picks = ledger.pick_under(location_id, wanted)
+    exchanged = {line.item.id: line.item.empty_item_id for line in priced.lines if line.empties_in}
+    picks = ledger.pick_under(location_id, wanted, exchanged)
     moves, from_location = _moves(priced, picks, receipt_number)
 
     buyer = priced.buyer
@@ -198,9 +195,7 @@ def post_sale(cart: Cart, payments: list[PaymentIn], key: str, user: User) -> Sa
         raise SaleRefused(
             _("This cart was already paid; find its receipt in today's sales."), code="cart_paid"
         ) from exc
-    # The stock last: the shelf rows every till sells from stay locked from here to the commit, so the sale's
-    # own rows are written before, not while other tills wait.
-    ledger.post_moves(moves, user.id)
+    ledger.post_moves(moves, user.id)  # the rows the pick locked, already held
     return sale
 
 

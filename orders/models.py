@@ -117,6 +117,11 @@ class Till(TimestampMixin, db.Model):
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))  # the shop it sells from (and its shelves)
     receipt_seq: Mapped[int] = mapped_column(default=0)  # the last receipt number used
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The session open on it now. A sale raises the receipt sequence only where this is set, in the same UPDATE,
+    # so a sale queued behind a closing (which clears it) is refused instead of slipping past the till report.
+    open_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("till_session.id", use_alter=True, name="fk_till_open_session_id_till_session")
+    )
 
     location: Mapped[Location] = relationship()
 
@@ -126,10 +131,17 @@ class TillSession(db.Model):
 
     __tablename__ = "till_session"
     __table_args__ = (
-        # At most one open session per till.
+        # At most one open session per till, and one open till per cashier (one drawer to answer for).
         Index(
             "uq_till_session_open",
             "till_id",
+            unique=True,
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
+        Index(
+            "uq_till_session_open_cashier",
+            "cashier_id",
             unique=True,
             postgresql_where=text("closed_at IS NULL"),
             sqlite_where=text("closed_at IS NULL"),
@@ -146,7 +158,7 @@ class TillSession(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     note: Mapped[str] = mapped_column(Text, default="")
 
-    till: Mapped[Till] = relationship()
+    till: Mapped[Till] = relationship(foreign_keys=[till_id])
     cashier: Mapped[User] = relationship(foreign_keys=[cashier_id])
     counts: Mapped[list["TillCount"]] = relationship(order_by="TillCount.method")
 
@@ -298,6 +310,14 @@ class SaleReturn(db.Model):
         CheckConstraint("status IN ('requested','approved','rejected')", name="status"),
         CheckConstraint("refund_method IN ('cash','qris')", name="refund_method"),
         CheckConstraint("amount > 0", name="amount"),
+        # At most one return per receipt waits for a manager: what is still returnable is decided one at a time.
+        Index(
+            "uq_sale_return_requested",
+            "sale_id",
+            unique=True,
+            postgresql_where=text("status = 'requested'"),
+            sqlite_where=text("status = 'requested'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,8 +18,7 @@ from app.terms import term
 from inventory import ledger
 from inventory.models import Location, StockMove
 from orders import caps, subsidy
-from orders.models import PAYMENT_METHODS, Payment, ReturnLine, SaleLine, SaleReturn, TillSession
-from orders.tills import sessions_of
+from orders.models import PAYMENT_METHODS, Payment, ReturnLine, Sale, SaleLine, SaleReturn, TillSession
 
 
 class ReturnRefused(DomainError):
@@ -53,10 +52,12 @@ def request_return(
     refund_method: str = "cash",
     refund_reference: str = "",
 ) -> SaleReturn:
-    """Ask for a return against a receipt; the refund will leave the till this cashier has open."""
-    open_sessions: list[TillSession] = sessions_of(user)
-    if not open_sessions:
-        raise ReturnRefused(_("Open your till first: the refund is paid from it."))
+    """Ask for a return against a receipt; the refund will leave the till this cashier has open.
+
+    The sale's row is locked first, so returns of one receipt are asked for one at a time: a second cashier waits,
+    then finds the first one's return waiting (at most one per receipt, also a unique index)."""
+    sale = _lock_sale(sale.id)
+    till_session = _open_session_of(user)
     pending = db.session.scalar(
         select(SaleReturn.id).where(SaleReturn.sale_id == sale.id, SaleReturn.status == "requested")
     )
@@ -90,7 +91,7 @@ def request_return(
 
     sale_return = SaleReturn(
         sale=sale,
-        session_id=open_sessions[0].id,
+        session_id=till_session.id,
         reason=reason[:200],
         refund_method=refund_method,
         refund_reference=(refund_reference or "").strip()[:64],
@@ -133,7 +134,36 @@ def _empties_given_back(line_ids: list[int]) -> dict[int, Decimal]:
     return {line_id: Decimal(total or 0) for line_id, total in rows}
 
 
+def _lock_sale(sale_id: int) -> Sale:
+    """The sale's row, locked for its returns (NO KEY UPDATE: payments may still point at it), and its lines as
+    they are now."""
+    sale = db.session.execute(
+        select(Sale).where(Sale.id == sale_id).with_for_update(key_share=True).execution_options(populate_existing=True)
+    ).scalar_one()
+    db.session.scalars(
+        select(SaleLine).where(SaleLine.sale_id == sale_id).execution_options(populate_existing=True)
+    ).all()
+    return sale
+
+
+def _open_session_of(user: User) -> TillSession:
+    """This cashier's open till session, held (FOR SHARE) so that it cannot close until this transaction ends."""
+    till_session = db.session.scalar(
+        select(TillSession)
+        .where(TillSession.cashier_id == user.id, TillSession.closed_at.is_(None))
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
+    if till_session is None:
+        raise ReturnRefused(_("Open your till first: the refund is paid from it."))
+    return till_session
+
+
 def _decide(sale_return: SaleReturn, user: User) -> None:
+    """Lock the return's sale (every decision on a receipt's returns goes one at a time) and re-read the return:
+    a second manager deciding the same return at the same moment finds it decided."""
+    _lock_sale(sale_return.sale_id)
+    db.session.refresh(sale_return)
     if sale_return.status != "requested":
         raise ReturnRefused(_("This return was already decided (%(status)s).", status=_status_word(sale_return.status)))
     sale_return.decided_by_id = user.id
@@ -158,7 +188,22 @@ def approve_return(sale_return: SaleReturn, user: User) -> SaleReturn:
     back to the buyer, caps and subsidy records given back, the refund paid from the till it was asked at."""
     _decide(sale_return, user)
     sale = sale_return.sale
-    till_session = db.session.get(TillSession, sale_return.session_id)
+    till_session = db.session.scalar(
+        select(TillSession)
+        .where(TillSession.id == sale_return.session_id)
+        .with_for_update(read=True)  # the till cannot close while its refund is being paid
+        .execution_options(populate_existing=True)
+    )
+    for rl in sale_return.lines:  # what another return took back meanwhile cannot be refunded twice
+        if rl.quantity > returnable(rl.sale_line):
+            raise ReturnRefused(
+                _(
+                    "%(item)s on this receipt was already returned (%(n)s left to return); reject this return.",
+                    item=rl.sale_line.item.name_id,
+                    n=format_qty(returnable(rl.sale_line)),
+                ),
+                code="already_returned",
+            )
     if till_session.closed_at is not None:
         raise ReturnRefused(_("The till this return was asked at is closed; ask for it again at an open till."))
     quarantine = None

@@ -4,7 +4,7 @@ difference per payment method is recorded. A till cannot close while sales or re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import audit
@@ -71,10 +71,28 @@ def sessions_of(user: User) -> list[TillSession]:
 
 
 def open_session(till: Till, cashier: User, opening_float: int) -> TillSession:
+    """Open a till for a cashier with a cash float: one open session per till, one open till per cashier (both
+    kept by unique indexes, so two devices opening at once get one session)."""
     if not till.is_active:
         raise TillRefused(_("Till %(code)s is not in use.", code=till.code))
     if opening_float < 0:
         raise ValidationFailed(_("The float cannot be negative."), fields={"opening_float": [_("0 or more.")]})
+    _refuse_if_taken(till, cashier)
+    till_session = TillSession(till=till, cashier_id=cashier.id, opening_float=opening_float, opened_at=utcnow())
+    try:
+        with db.session.begin_nested():  # added inside the savepoint, so a refusal leaves the transaction usable
+            db.session.add(till_session)
+            db.session.flush()
+    except IntegrityError as exc:  # another device opened it (or this cashier another till) a moment ago
+        _refuse_if_taken(till, cashier)
+        raise TillRefused(_("Till %(code)s is already open; close it first.", code=till.code)) from exc
+    db.session.execute(update(Till).where(Till.id == till.id).values(open_session_id=till_session.id))
+    till.open_session_id = till_session.id
+    audit.record("open", "till_session", till_session.id, {"till": till.code, "opening_float": opening_float})
+    return till_session
+
+
+def _refuse_if_taken(till: Till, cashier: User) -> None:
     current = open_session_of(till)
     if current is not None:
         raise TillRefused(
@@ -85,15 +103,12 @@ def open_session(till: Till, cashier: User, opening_float: int) -> TillSession:
                 time=local_time(current.opened_at).strftime("%H:%M"),  # the shop's clock, not UTC
             )
         )
-    till_session = TillSession(till=till, cashier_id=cashier.id, opening_float=opening_float, opened_at=utcnow())
-    try:
-        with db.session.begin_nested():  # added inside the savepoint, so a refusal leaves the transaction usable
-            db.session.add(till_session)
-            db.session.flush()
-    except IntegrityError as exc:  # another device opened it a moment ago
-        raise TillRefused(_("Till %(code)s is already open; close it first.", code=till.code)) from exc
-    audit.record("open", "till_session", till_session.id, {"till": till.code, "opening_float": opening_float})
-    return till_session
+    mine = sessions_of(cashier)
+    if mine:
+        raise TillRefused(
+            _("You already have till %(code)s open; close it before opening another.", code=mine[0].till.code),
+            code="cashier_has_a_till",
+        )
 
 
 @dataclass
@@ -137,7 +152,18 @@ def close_session(
     till_session: TillSession, user: User, counted: dict[str, int], unsent_sales: int = 0, note: str = ""
 ) -> TillSession:
     """Close a till with the money counted per method; refused while the till's screen still holds sales it has
-    not sent (its outbox) or a return on this till waits for a manager."""
+    not sent (its outbox) or a return on this till waits for a manager.
+
+    The session row is locked first (a second closing waits, then finds it closed; a return's approval, which
+    pays from this till, finishes first), then the till's row, where every sale takes its receipt number: a sale
+    that got there first is in the report, one that comes after finds the till closed. The totals are read only
+    then, so the report is exactly the sum of the session's own sales."""
+    till_session = db.session.execute(
+        select(TillSession)
+        .where(TillSession.id == till_session.id)
+        .with_for_update(key_share=True)  # NO KEY UPDATE: sales may still reference the row (their foreign key)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     if till_session.closed_at is not None:
         raise TillRefused(_("This till session is already closed."))
     if user.id != till_session.cashier_id and user.role not in ("manager", "admin"):
@@ -150,6 +176,9 @@ def close_session(
             ),
             code="unsent_sales",
         )
+    db.session.execute(
+        update(Till).where(Till.id == till_session.till_id).values(open_session_id=None)
+    )  # waits for the sales in flight on this till; later ones are refused
     summary = totals(till_session)
     if summary.pending_returns:
         raise TillRefused(

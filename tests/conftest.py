@@ -257,5 +257,9 @@ def truncate_all(engine) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         else:
+            for table in db.metadata.sorted_tables:  # the cycles (a till and its open session) broken first
+                for fk in table.foreign_key_constraints:
+                    if fk.use_alter:
+                        conn.execute(table.update().values({column.name: None for column in fk.columns}))
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())

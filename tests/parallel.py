@@ -122,3 +122,25 @@ def opposite_order_batches(
             committed += 1
         db.engine.dispose()
     return committed
+
+
+def http_posts(gate, database_url: str, token: str, posts: list[tuple[str, dict]]) -> list[tuple[int, dict]]:
+    """As one client of the real app (bearer token): POST each (url, JSON body) in turn, each with its own
+    Idempotency-Key, once the gate opens; report (status, JSON body) of each."""
+    import uuid
+
+    from app.db import db
+    from app.factory import create_app
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/login").status_code == 200  # the app warmed up before the start
+    outcomes = []
+    gate.wait()
+    for url, body in posts:
+        response = client.post(url, json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+        outcomes.append((response.status_code, response.get_json(silent=True) or {}))
+    with app.app_context():
+        db.engine.dispose()
+    return outcomes
