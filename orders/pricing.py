@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import audit
 from app.db import db
@@ -93,6 +93,7 @@ def set_price(packaging: Packaging, price_list: str, amount: int, valid_from: da
         )
     if amount <= 0:
         raise ValidationFailed(_("A price is more than zero."), fields={"amount": [_("More than 0.")]})
+    _lock_item(packaging.item_id)
     _refuse_above_ceiling(packaging, amount, valid_from, _("when the price starts"))
     price = db.session.scalar(
         select(Price).where(
@@ -121,6 +122,7 @@ def set_ceiling(
     if amount_per_unit <= 0:
         raise ValidationFailed(_("A ceiling is more than zero."), fields={"amount_per_unit": [_("More than 0.")]})
     the_zone = in_zone or zone()
+    _lock_item(item.id)
     ceiling = db.session.scalar(
         select(Ceiling).where(Ceiling.item_id == item.id, Ceiling.zone == the_zone, Ceiling.valid_from == valid_from)
     )
@@ -136,13 +138,40 @@ def set_ceiling(
         item.id,
         {"zone": the_zone, "valid_from": valid_from, "amount_per_unit": [old, amount_per_unit], "source": source},
     )
+    return ceiling, prices_above(ceiling)
+
+
+def prices_above(ceiling: Ceiling) -> list[Price]:
+    """Every price in force while this ceiling is (from its start until the zone's next ceiling) that exceeds it:
+    the one in force on its first day, and every one that starts later."""
+    until = db.session.scalar(
+        select(func.min(Ceiling.valid_from)).where(
+            Ceiling.item_id == ceiling.item_id, Ceiling.zone == ceiling.zone, Ceiling.valid_from > ceiling.valid_from
+        )
+    )
     too_high = []
-    for packaging in item.packagings:
+    for packaging in ceiling.item.packagings:
+        limit = ceiling.amount_per_unit * packaging.factor
         for price_list in PRICE_LISTS:
-            price = price_on(packaging, price_list, valid_from)
-            if price is not None and price.amount > amount_per_unit * packaging.factor:
-                too_high.append(price)
-    return ceiling, too_high
+            first = price_on(packaging, price_list, ceiling.valid_from)
+            later = db.session.scalars(
+                select(Price)
+                .where(
+                    Price.packaging_id == packaging.id,
+                    Price.price_list == price_list,
+                    Price.valid_from > ceiling.valid_from,
+                    *([Price.valid_from < until] if until else []),
+                )
+                .order_by(Price.valid_from)
+            ).all()
+            too_high += [p for p in ([first] if first else []) + later if p.amount > limit]
+    return too_high
+
+
+def _lock_item(item_id: int) -> None:
+    """Prices and ceilings of an item change one at a time (a price checked against a ceiling being lowered at
+    the same moment would slip through both checks): the item's row is the lock."""
+    db.session.execute(select(Item.id).where(Item.id == item_id).with_for_update(key_share=True))
 
 
 def check_sale_price(packaging: Packaging, amount: int, day: date) -> None:

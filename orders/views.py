@@ -97,10 +97,12 @@ def _change():
                 which = _("Member price") if price.price_list == "member" else _("General price")
                 flash(
                     _(
-                        "%(packaging)s: %(list)s %(amount)s is now above it and will be refused at the till: lower it.",
+                        "%(packaging)s: %(list)s %(amount)s (from %(date)s) is above it and will be refused at the "
+                        "till: lower it.",
                         packaging=price.packaging.name,
                         list=which,
                         amount=format_rupiah(price.amount),
+                        date=price.valid_from.strftime("%d-%m-%Y"),
                     ),
                     "warning",
                 )

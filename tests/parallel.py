@@ -144,3 +144,58 @@ def http_posts(gate, database_url: str, token: str, posts: list[tuple[str, dict]
     with app.app_context():
         db.engine.dispose()
     return outcomes
+
+
+def first_holds_second_waits(app, first: Callable, second: Callable, wait: float = 5.0) -> tuple[Any, Any, bool]:
+    """Step by step, the same interleaving on every run: `first()` runs in its own transaction and is held open
+    (not committed) while `second()` runs in another; once `second` waits for a lock `first` holds (or has
+    finished, or `wait` seconds have passed), `first` commits, then `second` commits. Returns both results (or
+    the exception each raised) and whether `second` had to wait: with the right lock it waits and then sees what
+    `first` did; without it, it runs on a snapshot that misses it."""
+    import threading
+
+    from sqlalchemy import text
+
+    from app.db import db
+
+    results: dict[str, Any] = {}
+    pids: dict[str, int] = {}
+    first_done, release = threading.Event(), threading.Event()
+
+    def run(name: str, work: Callable, hold: bool) -> None:
+        with app.app_context():
+            pids[name] = db.session.scalar(text("SELECT pg_backend_pid()"))
+            try:
+                results[name] = work()
+            except Exception as exc:  # noqa: BLE001 - reported to the test as the outcome
+                results[name] = exc
+                db.session.rollback()
+            if hold:
+                first_done.set()
+                release.wait(timeout=60)
+            db.session.commit()
+            db.session.remove()
+
+    one = threading.Thread(target=run, args=("first", first, True))
+    one.start()
+    first_done.wait(timeout=60)
+    two = threading.Thread(target=run, args=("second", second, False))
+    two.start()
+    waited = False
+    deadline = time.monotonic() + wait
+    with app.app_context(), db.engine.connect() as monitor:
+        while two.is_alive() and time.monotonic() < deadline:
+            pid = pids.get("second")
+            if pid is not None:
+                waiting = monitor.scalar(
+                    text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+                )
+                monitor.rollback()
+                if waiting:
+                    waited = True
+                    break
+            time.sleep(0.01)
+    release.set()
+    one.join(timeout=60)
+    two.join(timeout=60)
+    return results.get("first"), results.get("second"), waited

@@ -55,6 +55,39 @@ def test_a_lowered_ceiling_is_refused_at_the_till_and_reported(goods):
         pricing.check_sale_price(lpg, 19000, TODAY + timedelta(days=1))  # refused from the day it drops
 
 
+def test_a_lowered_ceiling_lists_every_price_above_it_while_it_is_in_force(goods):
+    """The price in force on its first day, and every price that starts later (a member price from today under a
+    ceiling lowered from yesterday), until the zone's next ceiling begins."""
+    items, packs = goods
+    lpg = packs[("LPG3", "Tabung isi")]
+    pricing.set_ceiling(items["LPG3"], 20000, TODAY - timedelta(days=10))
+    pricing.set_ceiling(items["LPG3"], 25000, TODAY + timedelta(days=30))
+    pricing.set_price(lpg, "general", 19500, TODAY - timedelta(days=10))
+    pricing.set_price(lpg, "member", 19200, TODAY)
+    pricing.set_price(lpg, "member", 18500, TODAY + timedelta(days=5))  # under the new ceiling
+    pricing.set_price(lpg, "general", 21000, TODAY + timedelta(days=30))  # under the next ceiling, not this one
+    _ceiling, too_high = pricing.set_ceiling(items["LPG3"], 19000, TODAY - timedelta(days=1), "ceiling lowered")
+    assert [(p.price_list, p.amount, p.valid_from) for p in too_high] == [
+        ("member", 19200, TODAY),
+        ("general", 19500, TODAY - timedelta(days=10)),
+    ]
+
+
+def test_the_api_lists_a_later_price_above_a_lowered_ceiling(goods, api):
+    items, packs = goods
+    lpg = packs[("LPG3", "Tabung isi")]
+    pricing.set_ceiling(items["LPG3"], 20000, TODAY - timedelta(days=10))
+    pricing.set_price(lpg, "member", 19500, TODAY)
+    answer = api("manager").post(
+        "/api/prices/ceilings",
+        json={"item_id": items["LPG3"].id, "amount_per_unit": 19000, "valid_from": str(TODAY - timedelta(days=1))},
+    )
+    assert answer.status_code == 201, answer.get_json()
+    assert [(p["price_list"], p["amount"], p["valid_from"]) for p in answer.get_json()["prices_above"]] == [
+        ("member", 19500, TODAY.isoformat())
+    ]
+
+
 def test_a_regulated_item_without_a_ceiling_cannot_be_priced(goods):
     _items, packs = goods
     flour = services.create_item(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.db import db
 from tests.conftest import truncate_all
-from tests.parallel import http_posts, run_in_processes
+from tests.parallel import first_holds_second_waits, http_posts, run_in_processes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.concurrency]
 
@@ -269,3 +269,64 @@ def test_two_cashiers_opening_one_till_and_one_cashier_opening_two_get_one_sessi
         ).all()
         assert sorted(count for _, count in open_sessions) == [1, 1]
         assert dict(open_sessions)[third] == 1
+
+
+def test_a_price_raised_while_the_ceiling_is_lowered_is_refused_or_reported(app, database_url, committed_demo):
+    """One manager raises LPG's general price to Rp19.500 while another lowers the ceiling to Rp19.000, eight
+    times over (each pair on its own day), the two released together. Each time, either the price is refused (the
+    ceiling came first) or the ceiling's answer lists it (the price came first): never saved and unreported
+    (without pricing._lock_item, many runs saved a price the lowered ceiling did not list; the next test shows
+    the lock step by step)."""
+    from datetime import date, timedelta
+
+    from inventory.models import Item
+
+    from orders import pricing
+
+    with app.app_context():
+        lpg = db.session.scalar(select(Item).where(Item.sku == "LPG3"))
+        pricing.set_ceiling(lpg, 21000, date.today())  # a regional ceiling above the price, before it is lowered
+        tokens = [_manager_token(n) for n in (1, 2)]
+        db.session.commit()
+        lpg_id, packaging = lpg.id, _packaging(LPG3)
+    days = [str(date.today() + timedelta(days=n)) for n in range(1, 9)]
+    price = {"packaging_id": packaging, "price_list": "general", "amount": 19500}
+    prices = [("/api/prices", {**price, "valid_from": d}) for d in days]
+    ceilings = [("/api/prices/ceilings", {"item_id": lpg_id, "amount_per_unit": 19000, "valid_from": d}) for d in days]
+    priced, ceiled = run_in_processes(
+        http_posts, [(database_url, tokens[0], prices), (database_url, tokens[1], ceilings)]
+    )
+    for (price_status, price_answer), (ceiling_status, ceiling), day in zip(priced, ceiled, days, strict=True):
+        assert ceiling_status == 201, ceiling
+        listed = [(p["amount"], p["valid_from"]) for p in ceiling["prices_above"] if p["price_list"] == "general"]
+        if price_status == 201:  # saved first, so the ceiling lists it (and any later day's price saved already)
+            assert (19500, day) in listed, (day, ceiling)
+        else:
+            assert (price_status, price_answer["type"]) == (409, "/problems/above_ceiling"), price_answer
+            assert (19500, day) not in listed, (day, ceiling)
+
+
+def test_a_ceiling_lowered_while_a_price_is_being_raised_waits_for_it_and_reports_it(app, committed_demo):
+    """Step by step: a price of Rp19.500 is set and not yet committed when the ceiling is lowered to Rp19.000.
+    The ceiling waits for the price (the item's row) and then lists it. Without pricing._lock_item it did not wait
+    and reported nothing, and the two checks let both through."""
+    from datetime import date
+
+    from inventory.models import Item
+    from orders import pricing
+
+    with app.app_context():
+        lpg = db.session.scalar(select(Item).where(Item.sku == "LPG3"))
+        pricing.set_ceiling(lpg, 21000, date.today())
+        db.session.commit()
+        lpg_id, packaging_id = lpg.id, _packaging(LPG3)
+
+    def raise_price():
+        return pricing.set_price(pricing.get_packaging(packaging_id), "general", 19500, date.today()).amount
+
+    def lower_ceiling():
+        _ceiling, above = pricing.set_ceiling(db.session.get(Item, lpg_id), 19000, date.today())
+        return [(p.price_list, p.amount) for p in above]
+
+    price, listed, waited = first_holds_second_waits(app, raise_price, lower_ceiling)
+    assert (price, listed, waited) == (19500, [("general", 19500)], True)
