@@ -280,7 +280,6 @@ def test_a_price_raised_while_the_ceiling_is_lowered_is_refused_or_reported(app,
     from datetime import date, timedelta
 
     from inventory.models import Item
-
     from orders import pricing
 
     with app.app_context():
