@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -14,6 +14,9 @@ class DomainError(Exception):
 
     status = 409
     code = "conflict"
+    # A refusal that still saves what the request learned (a reorder suggestion brought up to date, shown to the
+    # manager instead of the stale one): the request commits although it answers 4xx.
+    keep_changes = False
 
     def __init__(
         self, message: str, *, fields: dict[str, list[str]] | None = None, code: str | None = None, **extra: Any
@@ -92,7 +95,14 @@ def _page_text(status: int | None) -> tuple[str, str]:
     return texts.get(status or 500, (_("Something went wrong"), _("Nothing was saved. Please try again.")))
 
 
+def keep_changes_of(error: DomainError) -> None:
+    """Let the request commit what it did before the refusal, when the refusal asks for it."""
+    if error.keep_changes:
+        g.keep_changes = True
+
+
 def handle_domain_error(error: DomainError):
+    keep_changes_of(error)
     if wants_json():
         return problem(error.status, error.message, error.message, errors=error.fields, code=error.code, **error.extra)
     return render_template("error.html", status=error.status, title=error.message, detail=""), error.status

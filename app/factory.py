@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 import swagger_ui_bundle
-from flask import Flask, has_request_context, request, send_from_directory, session
+from flask import Flask, g, has_request_context, request, send_from_directory, session
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -87,7 +87,7 @@ def _register_packages(app: Flask) -> None:
     app_views.register_menu(app, orders_views.MENU, orders_views.home_counts)
     app_views.register_menu(app, app_views.MENU)
     # The floors below tell the ones above through signals, connected here on the roof.
-    ledger.stock_fell.connect(suppliers_jobs.on_stock_fell)
+    ledger.stock_changed.connect(suppliers_jobs.on_stock_changed)
     # Periodic jobs, enqueued by `flask cron` (cron times in UTC: 18:30 is 02:30 in Balikpapan).
     # Each with its limits: how long it may run, how long its result and its failure are kept; a catch-up that no
     # worker took within two minutes is dropped (the next one is already queued).
@@ -192,7 +192,7 @@ def _register_hooks(app: Flask) -> None:
     def commit_or_rollback(response):
         # One commit per request, here at the edge; services only flush.
         # Jobs asked for during the request are enqueued by the commit (app.jobs), dropped by the rollback.
-        if response.status_code < 400:
+        if response.status_code < 400 or g.get("keep_changes"):
             db.session.commit()
         else:
             db.session.rollback()

@@ -56,9 +56,10 @@ balance_t = StockBalance.__table__
 item_t = Item.__table__
 move_t = StockMove.__table__
 outbox_t = StockOutbox.__table__
-# Sent after a batch that lowered stock was written (not committed): [(item id, location id)]. Whoever watches
-# stock levels (the reorder check, a floor above) subscribes; the outbox row is already in the transaction.
-stock_fell = Namespace().signal("stock-fell")
+# Sent after a batch that changed stock was written (not committed): [(item id, location id)], wherever it fell or
+# rose. Whoever watches stock levels (the reorder check, a floor above) subscribes; the outbox row is already in
+# the transaction.
+stock_changed = Namespace().signal("stock-changed")
 location_t = Location.__table__
 
 
@@ -184,9 +185,9 @@ class _Statements:
         self.write_pg = text(
             "WITH changed AS (UPDATE stock_balance AS b SET quantity = b.quantity + v.delta"
             " FROM unnest(CAST(:ids AS integer[]), CAST(:deltas AS numeric[])) AS v(id, delta) WHERE b.id = v.id),"
-            " fell AS (INSERT INTO stock_outbox (item_id, location_id, generation, touched_at)"
+            " touched AS (INSERT INTO stock_outbox (item_id, location_id, generation, touched_at)"
             " SELECT f.item_id, f.location_id, 1, CAST(:posted_at AS timestamptz)"
-            " FROM unnest(CAST(:fell_items AS integer[]), CAST(:fell_locations AS integer[]))"
+            " FROM unnest(CAST(:touched_items AS integer[]), CAST(:touched_locations AS integer[]))"
             " AS f(item_id, location_id)"
             " ON CONFLICT (item_id, location_id) DO UPDATE"
             " SET generation = stock_outbox.generation + 1, touched_at = EXCLUDED.touched_at)"
@@ -202,10 +203,10 @@ class _Statements:
         if not self.postgresql:
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-            fell = sqlite_insert(outbox_t)
-            self.fell_sqlite = fell.on_conflict_do_update(
+            touched = sqlite_insert(outbox_t)
+            self.touched_sqlite = touched.on_conflict_do_update(
                 index_elements=[outbox_t.c.item_id, outbox_t.c.location_id],
-                set_={"generation": outbox_t.c.generation + 1, "touched_at": fell.excluded.touched_at},
+                set_={"generation": outbox_t.c.generation + 1, "touched_at": touched.excluded.touched_at},
             )
 
     def _within(self, column, name: str):
@@ -320,10 +321,10 @@ def post_moves(moves: list[Move], user_id: int | None = None) -> list[int]:
     unit_costs = [
         Decimal(m.unit_cost) if is_priced else costs[m.item_id] for m, is_priced in zip(moves, priced, strict=True)
     ]
-    fell = sorted({(k[0], k[1]) for k in keys if deltas[k] < 0})
-    ids = _write(conn, sql, changed, moves, quantities, unit_costs, user_id, fell)
-    if fell:
-        stock_fell.send(None, fell=fell)
+    touched = sorted({(k[0], k[1]) for k in keys if deltas[k] != 0})  # fell or rose: the reorder check looks again
+    ids = _write(conn, sql, changed, moves, quantities, unit_costs, user_id, touched)
+    if touched:
+        stock_changed.send(None, changed=touched)
     _expire_cached(list(new_costs), {balances[k][0] for k in keys})
     return ids
 
@@ -360,9 +361,9 @@ def _write(
     quantities: list[Decimal],
     unit_costs: list[Decimal],
     user_id: int | None,
-    fell: list[tuple[int, int]],
+    touched: list[tuple[int, int]],
 ) -> list[int]:
-    """Add each balance's net change, insert the moves and note where stock fell (the outbox); return the move
+    """Add each balance's net change, insert the moves and note where stock changed (the outbox); return the move
     ids in input order."""
     now = utcnow()
     if sql.postgresql:
@@ -383,18 +384,18 @@ def _write(
                     "reason": [m.reason for m in moves],
                     "reference": [m.reference for m in moves],
                     "reverses_move_id": [m.reverses_move_id for m in moves],
-                    "fell_items": [item_id for item_id, _ in fell],
-                    "fell_locations": [location_id for _, location_id in fell],
+                    "touched_items": [item_id for item_id, _ in touched],
+                    "touched_locations": [location_id for _, location_id in touched],
                 },
             )
             .scalars()
             .all()
         )
         return sorted(ids)  # one INSERT numbers its rows in order, so sorted ids follow the input order
-    if fell:
+    if touched:
         conn.execute(
-            sql.fell_sqlite,
-            [{"item_id": i, "location_id": loc, "generation": 1, "touched_at": now} for i, loc in fell],
+            sql.touched_sqlite,
+            [{"item_id": i, "location_id": loc, "generation": 1, "touched_at": now} for i, loc in touched],
         )
     if changed:
         conn.execute(

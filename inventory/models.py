@@ -375,9 +375,10 @@ class StockCountLine(db.Model):
 
 
 class StockOutbox(db.Model):
-    """Stock fell at a location: work for whoever watches stock levels (the reorder check), written in the same
-    transaction as the moves. One row per item and location while pending; every further fall raises its
-    generation, so the job that handles it deletes it only if nothing fell while it worked."""
+    """Stock changed at a location (fell, or rose: a receipt can make a waiting suggestion too big): work for
+    whoever watches stock levels (the reorder check), written in the same transaction as the moves. One row per
+    item and location while pending; every further change raises its generation, so the job that handles it
+    deletes it only if nothing changed while it worked."""
 
     __tablename__ = "stock_outbox"
     __table_args__ = (UniqueConstraint("item_id", "location_id"),)

@@ -274,7 +274,10 @@ class SuggestionApprove(MethodView):
     @reorder_blp.arguments(schemas.SuggestionApproveSchema)
     @reorder_blp.response(200, schemas.OrderSchema)
     def post(self, data, order_id):
-        """Approve a suggestion: every line's quantity as the manager leaves it; the order goes to approval.
-        409 `suggestion_changed` when a check changed its lines since they were read."""
+        """Approve a suggestion: every line's quantity as the manager leaves it; the order goes to approval. The
+        suggestion is checked again first: 409 `suggestion_changed`, with the new lines in `suggestion`, when the
+        rules now ask for other lines or quantities than those read (`suggested`, or the stored draft)."""
         packs = {line["item_id"]: line["packs"] for line in data["lines"]}
-        return reorder.approve(services.get_order(order_id), packs, current_user)
+        seen = {line["item_id"]: line["suggested"] for line in data["lines"]}
+        suggested = seen if all(value is not None for value in seen.values()) else None
+        return reorder.approve(services.get_order(order_id), packs, current_user, suggested)

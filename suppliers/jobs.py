@@ -1,7 +1,7 @@
 """Reorder jobs (RQ): module-level functions taking ids, idempotent, with explicit queue and limits.
 
-The ledger writes an outbox row wherever stock fell (in the sale's own transaction) and sends `stock_fell`;
-`on_stock_fell` queues one check per (item, location) after the commit, under a fixed job id, so a burst of
+The ledger writes an outbox row wherever stock changed (in the sale's own transaction) and sends `stock_changed`;
+`on_stock_changed` queues one check per (item, location) after the commit, under a fixed job id, so a burst of
 sales queues one check, not one per sale. Selling never waits for Redis: if it is down the outbox row stays and
 the periodic job picks it up.
 """
@@ -38,7 +38,7 @@ def check_id(item_id: int, location_id: int) -> str:
 
 def reorder_check(item_id: int, location_id: int) -> int:
     """Check the drafts of every active rule watching this item here or at a location above (each rule's whole
-    supplier-and-destination group); then clear the outbox row, unless stock fell again while we worked (its
+    supplier-and-destination group); then clear the outbox row, unless stock changed again while we worked (its
     generation moved on: the next check is already due). Return the number of groups checked."""
     outbox = StockOutbox.__table__
     seen = db.session.scalar(
@@ -94,9 +94,10 @@ def enqueue_check(item_id: int, location_id: int) -> None:
     )
 
 
-def on_stock_fell(sender, fell: list[tuple[int, int]]) -> None:
-    """The ledger lowered stock: queue a check for each place, once the transaction has committed."""
-    for item_id, location_id in fell:
+def on_stock_changed(sender, changed: list[tuple[int, int]]) -> None:
+    """The ledger changed stock: queue a check for each place, once the transaction has committed (stock that
+    rose may make a waiting suggestion smaller, or unneeded)."""
+    for item_id, location_id in changed:
         jobs.enqueue_after_commit(
             reorder_check,
             item_id,

@@ -441,9 +441,23 @@ def waiting_count() -> int:
     )
 
 
-def approve(order: PurchaseOrder, packs: dict[int, Decimal], user) -> PurchaseOrder:
+class SuggestionChanged(DomainError):
+    """The suggestion is not what the manager saw: the refreshed one is kept (and sent back) for him to look at."""
+
+    code = "suggestion_changed"
+    keep_changes = True
+
+
+def approve(
+    order: PurchaseOrder, packs: dict[int, Decimal], user, suggested: dict[int, Decimal] | None = None
+) -> PurchaseOrder:
     """The manager's word on a reorder draft: the quantities as he leaves them (0 drops a line), then the order is
-    submitted for approval like any other. Refused when a check changed the draft's lines since he looked."""
+    submitted for approval like any other.
+
+    Under the supplier's lock the draft is checked again first, from the stock and orders as they are now (a
+    receipt may have filled the shelf since the suggestion was made): when the rules now ask for other lines or
+    quantities than the manager saw (`suggested`, or the draft as it was stored), he is refused with the new
+    suggestion (409 `suggestion_changed`, the refreshed draft kept) instead of ordering the old one."""
     db.session.execute(select(Supplier.id).where(Supplier.id == order.supplier_id).with_for_update())
     db.session.refresh(order)  # the order as it is now that no check (nor another manager) can change it
     if order.origin != "reorder" or order.status != "draft":
@@ -451,14 +465,26 @@ def approve(order: PurchaseOrder, packs: dict[int, Decimal], user) -> PurchaseOr
             _("Order %(number)s is no longer a suggestion; it may have been approved already.", number=order.number),
             code="not_a_suggestion",
         )
-    if {line.item_id for line in order.lines} != set(packs):
-        raise DomainError(
-            _("The suggestion changed while you were looking at it; check it again."), code="suggestion_changed"
+    stored = {line.item_id: line.packs for line in order.lines}
+    draft = check_group(order.supplier_id, order.destination_id)
+    now = {line.item_id: line.packs for line in draft.lines} if draft is not None else {}
+    seen = suggested if suggested is not None else stored
+    if draft is None:
+        raise SuggestionChanged(
+            _("Nothing needs ordering any more: stock came in since this suggestion was made."), suggestion=[]
         )
-    for line in list(order.lines):
+    if now != seen or set(packs) != set(now):
+        raise SuggestionChanged(
+            _("The suggestion changed while you were looking at it (stock or orders moved); check it again."),
+            suggestion=[
+                {"item_id": line.item_id, "sku": line.item.sku, "packs": format(line.packs.normalize(), "f")}
+                for line in draft.lines
+            ],
+        )
+    for line in list(draft.lines):
         if packs[line.item_id] != line.packs:
-            set_line(order, line.item_id, packs[line.item_id], user)
-    return transition(order, "submit", user)
+            set_line(draft, line.item_id, packs[line.item_id], user)
+    return transition(draft, "submit", user)
 
 
 def _words(value) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.auth import roles_required
 from app.db import db
-from app.errors import DomainError
+from app.errors import DomainError, keep_changes_of
 from app.formatting import format_qty, format_rupiah
 from app.forms import field_messages, new_key, parse_decimal
 from app.idempotency import idempotent
@@ -17,7 +17,7 @@ from app.views import MenuEntry
 from inventory.models import Item
 from inventory.services import stock_locations
 from suppliers import reorder, services
-from suppliers.models import ReorderRule, Supplier
+from suppliers.models import PurchaseOrder, ReorderRule, Supplier
 
 bp = Blueprint("reordering", __name__, url_prefix="/purchasing/reorder", template_folder="templates")
 
@@ -56,18 +56,28 @@ def _suggestions_page(errors: dict, status: int, form=None):
 @idempotent
 def approve(order_id: int):
     """Approve a suggestion with the quantities as the manager left them: the order goes to approval."""
-    form, errors, packs = request.form, {}, {}
+    form, errors, packs, suggested = request.form, {}, {}, {}
     for item_id in form.getlist("item_id", type=int):
         value = parse_decimal(form.get(f"packs-{item_id}") or "0", f"packs-{item_id}", errors)
         if value is not None and value < 0:
             errors[f"packs-{item_id}"] = _("At least 0.")
         packs[item_id] = value
+        if form.get(f"suggested-{item_id}") is not None:  # what the page showed
+            suggested[item_id] = parse_decimal(form.get(f"suggested-{item_id}"), f"packs-{item_id}", errors)
     if errors:
         return _suggestions_page({order_id: _("Check the quantities."), **errors}, 422, form)
+    seen = suggested if len(suggested) == len(packs) else None
     try:
-        order = reorder.approve(services.get_order(order_id), packs, current_user)
+        order = reorder.approve(services.get_order(order_id), packs, current_user, seen)
     except DomainError as exc:
-        return _suggestions_page({order_id: exc.message}, exc.status if exc.status != 409 else 422, form)
+        status = exc.status if exc.status != 409 else 422
+        if not exc.keep_changes:
+            return _suggestions_page({order_id: exc.message}, status, form)
+        keep_changes_of(exc)  # the refreshed suggestion is what the page shows now, and what is saved
+        if db.session.get(PurchaseOrder, order_id) is None:  # nothing to suggest any more: its card is gone
+            flash(exc.message, "warning")
+            return _suggestions_page({}, status)
+        return _suggestions_page({order_id: exc.message}, status)  # the new figures, not the old ones typed over
     flash(
         _("Order %(number)s went to approval (%(total)s).", number=order.number, total=format_rupiah(order.total)),
         "success",

@@ -204,9 +204,20 @@ class SuggestionSchema(OrderSchema):
     lines = fields.List(fields.Nested(SuggestionLineSchema))
 
 
+class SuggestionLineInSchema(OrderLineInSchema):
+    suggested = fields.Decimal(
+        as_string=True,
+        load_default=None,
+        metadata={
+            "description": "The packs the suggestion showed (from GET /suggestions): if the check now asks for "
+            "another quantity, the approval is refused with the new suggestion"
+        },
+    )
+
+
 class SuggestionApproveSchema(Schema):
     lines = fields.List(
-        fields.Nested(OrderLineInSchema),
+        fields.Nested(SuggestionLineInSchema),
         required=True,
         metadata={"description": "Every line of the suggestion as the manager leaves it (packs 0 drops it)"},
     )

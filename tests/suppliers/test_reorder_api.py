@@ -94,3 +94,74 @@ def test_approving_a_suggestion_with_an_edited_quantity_sends_it_to_approval(api
     assert again.status_code == 409 and again.get_json()["type"] == "/problems/not_a_suggestion"
     order = demo.get(PurchaseOrder, suggestion["id"])
     assert (order.status, order.origin) == ("submitted", "reorder")
+
+
+def _shop_lpg_rule(manager, demo):
+    """A rule for LPG at the shop (reorder at 10, up to 40, from the agent in tens); the shop's 15 cylinders
+    brought down to 9 (sold), so the suggestion is 40 (31, rounded up to tens)."""
+    from decimal import Decimal
+
+    from inventory.ledger import Move, post_moves
+    from inventory.models import Location
+
+    items, _warehouse, agent = _ids(demo)
+    places = {loc.code: loc.id for loc in demo.scalars(select(Location))}
+    rule = {"item_id": items["LPG3"], "location_id": places["TKO"], "supplier_id": agent}
+    post_moves([Move(items["LPG3"], places["TKO-LPG"], places["V-PELANGGAN"], Decimal(6), "sale", "S-1")])
+    assert (
+        manager.post("/api/reorder/rules", json={**rule, "reorder_point": "10", "order_up_to": "40"}).status_code == 200
+    )
+    [suggestion] = manager.get("/api/reorder/suggestions").get_json()
+    assert [line["packs"] for line in suggestion["lines"]] == ["40.000"]
+    return suggestion, items, places
+
+
+def test_a_suggestion_made_before_stock_came_in_is_refused_with_the_new_figures(api, demo):
+    """Issue 10, item 4: the suggestion said 40 when the shop had 9; a return brings it to 10 before the manager
+    approves. The approval checks again under the supplier's lock and answers 409 with the new suggestion (30),
+    which is kept; approving what he now sees orders 30."""
+    from decimal import Decimal
+
+    from inventory.ledger import Move, post_moves
+    from inventory.models import StockOutbox
+
+    manager = api("manager")
+    suggestion, items, places = _shop_lpg_rule(manager, demo)
+    post_moves([Move(items["LPG3"], places["V-PELANGGAN"], places["TKO-LPG"], Decimal(1), "return", "R-1")])
+    marked = demo.scalars(select(StockOutbox.location_id).where(StockOutbox.item_id == items["LPG3"])).all()
+    assert places["TKO-LPG"] in marked  # stock rising marks the place for a check, like stock falling
+    url = f"/api/reorder/suggestions/{suggestion['id']}/approve"
+    line = {"item_id": items["LPG3"], "packs": "40", "suggested": "40"}
+    stale = manager.post(url, json={"lines": [line]})
+    assert stale.status_code == 409, stale.get_json()
+    assert stale.get_json()["type"] == "/problems/suggestion_changed"
+    assert stale.get_json()["suggestion"] == [{"item_id": items["LPG3"], "sku": "LPG3", "packs": "30"}]
+    [kept] = manager.get("/api/reorder/suggestions").get_json()
+    assert [ln["packs"] for ln in kept["lines"]] == ["30.000"]  # the refusal saved the new figures
+    approved = manager.post(url, json={"lines": [{**line, "packs": "30", "suggested": "30"}]})
+    assert approved.status_code == 200, approved.get_json()
+    assert [(ln["packs"], approved.get_json()["status"]) for ln in approved.get_json()["lines"]] == [
+        ("30.000", "submitted")
+    ]
+
+
+def test_a_suggestion_no_longer_needed_is_not_ordered(api, demo):
+    """The issue's own case: made at 9 cylinders, a transfer brings the shop to 37; approving the old 40 is
+    refused, the suggestion is gone, nothing is ordered."""
+    from decimal import Decimal
+
+    from inventory.ledger import Move, post_moves
+
+    manager = api("manager")
+    suggestion, items, places = _shop_lpg_rule(manager, demo)
+    post_moves([Move(items["LPG3"], places["GDG-B-01"], places["TKO-LPG"], Decimal(28), "transfer", "T-1")])
+    url = f"/api/reorder/suggestions/{suggestion['id']}/approve"
+    stale = manager.post(url, json={"lines": [{"item_id": items["LPG3"], "packs": "40"}]})  # no `suggested`
+    assert stale.status_code == 409
+    assert (stale.get_json()["type"], stale.get_json()["detail"], stale.get_json().get("suggestion")) == (
+        "/problems/suggestion_changed",
+        "Tidak ada yang perlu dipesan lagi: stok sudah masuk sejak saran ini dibuat.",
+        None,  # an empty list is left out of the problem
+    )
+    assert manager.get("/api/reorder/suggestions").get_json() == []
+    assert demo.get(PurchaseOrder, suggestion["id"]) is None

@@ -101,3 +101,27 @@ def test_a_rule_turned_off_takes_its_line_away(client, login, shop, session):
     assert reorder.suggestions() == []
     assert 'id="no-suggestions"' in client.get("/purchasing/reorder").get_data(as_text=True)
     assert session.scalar(select(PurchaseOrder.id)) is None  # the emptied suggestion is gone
+
+
+def test_approving_figures_that_went_stale_shows_the_new_ones_and_keeps_them(client, login, shop, session):
+    """The page showed 24 packs; goods came in before the manager pressed Approve. The check runs again: the page
+    says the suggestion changed and shows the new quantity (already saved), not the old one typed back."""
+    from inventory.ledger import Move, post_moves
+
+    login("manager")
+    sphp = shop.items["SPHP5"]
+    draft = reorder.check(reorder.set_rule(sphp, shop.warehouse, shop.bulog, D(100), D(300)).id).order
+    form = {**_form(client, "/purchasing/reorder"), "item_id": [sphp.id]}
+    bin_id, supplier_id = shop.locations["GDG-A-01"].id, shop.locations["V-PEMASOK"].id
+    post_moves([Move(sphp.id, supplier_id, bin_id, D(40), "receipt", "R-9", unit_cost=D(56500))])  # 60 -> 100
+    stale = client.post(
+        f"/purchasing/reorder/{draft.id}/approve",
+        data={**form, f"packs-{sphp.id}": "24", f"suggested-{sphp.id}": "24"},
+    )
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 422
+    assert "Saran berubah selagi Anda melihatnya (stok atau pesanan bergerak); periksa lagi." in page
+    assert re.search(r'id="packs-SPHP5" value="20"', page)  # 300 - 100 = 200 packs: 20 bales of 10
+    session.expire_all()
+    order = session.get(PurchaseOrder, draft.id)
+    assert (order.status, [ln.packs for ln in order.lines]) == ("draft", [D(20)])
