@@ -2,18 +2,23 @@
 
 Jobs are module-level functions taking ids; they are enqueued only after the transaction that asked for
 them has committed (enqueue_after_commit, on the session's after-commit event), so a worker never looks for a
-row that isn't there yet.
+row that isn't there yet. A web request never talks to Redis itself: what it asked for is handed to the process's
+relay thread, which enqueues it while the answer goes out (a slow or silent Redis cannot hold a sale; what the
+relay cannot enqueue, the stock outbox still holds for the periodic catch-up).
 """
 
+import atexit
 import logging
 import os
+import queue as queue_module
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from flask_babel import gettext as _
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
@@ -83,8 +88,47 @@ def enqueue_after_commit(func: Callable, *args: Any, queue_name: str = "default"
 def _enqueue_pending(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the transaction itself is still open
-    for app, func, args, queue_name, options in session.info.pop(PENDING, []):
-        _enqueue(app, func, args, queue_name, options)
+    for entry in session.info.pop(PENDING, []):
+        if has_request_context():
+            relay.put(entry)  # the request answers without waiting for Redis
+        else:
+            _enqueue(*entry)  # a CLI command or a job: no one waits for it
+
+
+class Relay:
+    """One thread per process that enqueues what web requests asked for, in order, after their commit."""
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.pending: queue_module.Queue = queue_module.Queue()
+        self.lock = threading.Lock()
+
+    def put(self, entry: tuple) -> None:
+        with self.lock:
+            if self.pid != os.getpid():  # first use in this process (gunicorn forks its workers)
+                self.pid, self.pending = os.getpid(), queue_module.Queue()
+                threading.Thread(target=self._run, args=(self.pending,), daemon=True, name="jobs-relay").start()
+        self.pending.put(entry)
+
+    @staticmethod
+    def _run(pending: queue_module.Queue) -> None:
+        while True:
+            entry = pending.get()
+            try:
+                _enqueue(*entry)
+            finally:
+                pending.task_done()
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Wait until everything handed over so far has been tried (tests, and the process's exit)."""
+        deadline = time.monotonic() + timeout
+        while self.pending.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return not self.pending.unfinished_tasks
+
+
+relay = Relay()
+atexit.register(relay.drain, 2.0)  # a worker's graceful exit sends what it holds; the outbox covers the rest
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -13,6 +13,7 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
+from app import jobs as app_jobs
 from app.db import db
 from inventory.ledger import Move, post_moves
 from inventory.models import StockOutbox
@@ -260,6 +261,7 @@ def live(app, database_url):
 def test_a_sale_over_http_crossing_the_reorder_point_makes_the_line_through_a_real_worker(live):
     _lpg, token = live.setup("LPG3", "AGEN-LPG", 14, 30, cashier="kasir-reorder")  # 15 on the shelf: one sale
     sell(live.web().test_client(), token, live.packaging(LPG3_BARCODE), "KKMP-000001")
+    assert app_jobs.relay.drain()
     assert live.queue.count == 2  # queued after the commit: the full cylinders' place, and the empties' that rose
     run_worker(live.database_url)
     assert live.lines() == [("LPG3", D(20), D(20))]  # 30 - 14 -> tens: 20
@@ -284,26 +286,60 @@ def test_sales_succeed_while_redis_is_down_and_the_catch_up_makes_the_line_later
     assert live.outbox_left == []
 
 
+def _redis_talkers(monkeypatch) -> set[str]:
+    """The names of the threads that connect to Redis or send it a command from now on (a spy on redis-py's real
+    connection: every call still goes through)."""
+    import threading
+
+    from redis.connection import AbstractConnection
+
+    talkers: set[str] = set()
+    for name in ("connect", "send_packed_command"):
+        original = getattr(AbstractConnection, name)
+
+        def spy(self, *args, _original=original, **kwargs):
+            talkers.add(threading.current_thread().name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(AbstractConnection, name, spy)
+    return talkers
+
+
 @pytest.mark.redis
 @pytest.mark.postgres
-def test_a_redis_that_accepts_but_never_answers_does_not_hold_a_sale(live):
-    """Worse than a closed port: a Redis that takes the connection and says nothing. The enqueue gives up after the
-    socket timeout, the sale is answered (and its outbox row waits for the catch-up)."""
+def test_a_sale_makes_no_redis_call_so_a_redis_that_never_answers_cannot_hold_it(live, monkeypatch):
+    """Issue 10, item 5. The sale's request makes no Redis call at all, whether Redis answers or not: its checks
+    are handed to the process's relay thread (`jobs-relay`), which talks to Redis after the answer. With a Redis
+    that takes the connection and says nothing, the relay gives up after the socket timeout and the outbox rows
+    wait; once Redis is back, the catch-up queues the checks and a real worker makes the line."""
     import socket
     import threading
 
     _lpg, token = live.setup("LPG3", "AGEN-LPG", 14, 30, cashier="kasir-silent")
+    packaging_id = live.packaging(LPG3_BARCODE)
+    talkers = _redis_talkers(monkeypatch)
+    sell(live.web().test_client(), token, packaging_id, "KKMP-000001")  # a Redis that answers
+    assert app_jobs.relay.drain()
+    assert talkers == {"jobs-relay"}  # the request's own thread never talked to Redis
+    assert live.queue.count == 2
+    live.queue.empty()
+    talkers.clear()
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)  # connections complete in the kernel's backlog; nothing ever reads them
         port = silent.getsockname()[1]
-        web = live.web(f"redis://127.0.0.1:{port}/0", REDIS_CONNECT_TIMEOUT=0.5, REDIS_SOCKET_TIMEOUT=0.5)
-        client, packaging_id = web.test_client(), live.packaging(LPG3_BARCODE)
-        done = threading.Thread(target=sell, args=(client, token, packaging_id, "KKMP-000001"), daemon=True)
-        done.start()
-        done.join(timeout=60)  # without the timeouts it would wait for ever
-        assert not done.is_alive()
+        web = live.web(f"redis://127.0.0.1:{port}/0", REDIS_CONNECT_TIMEOUT=1, REDIS_SOCKET_TIMEOUT=1)
+        sell(web.test_client(), token, packaging_id, "KKMP-000006")  # answered at once
+        assert talkers <= {"jobs-relay"} and threading.current_thread().name not in talkers
+        assert app_jobs.relay.drain(timeout=30)  # the relay gives up on the silent Redis
+    assert talkers == {"jobs-relay"}
     assert live.lines() == [] and len(live.outbox_left) == 2  # sold; the checks (full, empty) wait for the catch-up
+    live.age_outbox()
+    with live.web().app_context():
+        assert jobs.requeue_pending() == 2
+    run_worker(live.database_url)
+    assert live.lines() == [("LPG3", D(20), D(20))]  # 30 - 13 -> tens: 20
+    assert live.outbox_left == []
 
 
 @pytest.mark.redis
