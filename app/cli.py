@@ -53,21 +53,27 @@ def create_token(username: str, name: str) -> None:
 @click.argument("queues", nargs=-1)
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(queues: tuple[str, ...], burst: bool) -> None:
-    """Run an RQ worker (with its scheduler) inside the app's context."""
+    """Run an RQ worker inside the app's context (the retries' scheduling is the cron's: run `flask cron` too)."""
     from app import jobs
 
     if current_app.config["JOBS_IN_PROCESS"]:
         raise click.ClickException("Set REDIS_URL: without it jobs already run inside the web process.")
-    names = queues or jobs.QUEUES
-    conn = jobs.connection()
-    jobs.AppWorker([jobs.queue(n) for n in names], connection=conn).work(with_scheduler=True, burst=burst)
+    current_app.config["DATABASE_ROLE"] = "job"  # the work horses' connections get the jobs' timeouts
+    jobs.run_worker(current_app._get_current_object(), queues or jobs.QUEUES, burst=burst)
 
 
 @click.command("cron")
 def cron() -> None:
-    """Enqueue the periodic jobs on time (RQ's cron): run one of these beside the workers."""
+    """Enqueue the periodic jobs on time and move due retries to their queues: run exactly one of these beside
+    the workers. It waits for Redis when Redis is away, and stops on SIGTERM or Ctrl+C."""
+    import signal
+    import threading
+
     from app import jobs
 
     if current_app.config["JOBS_IN_PROCESS"]:
         raise click.ClickException("Set REDIS_URL: without it the periodic jobs already run inside the web process.")
-    jobs.cron_scheduler(current_app).start()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    jobs.run_cron(current_app._get_current_object(), stop)

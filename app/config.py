@@ -21,6 +21,16 @@ class Config:
     REDIS_SOCKET_TIMEOUT = 5.0
     # True runs RQ jobs in a thread over fakeredis, so the quick start needs no Redis.
     JOBS_IN_PROCESS = False
+    # PostgreSQL settings per kind of process, set on each new connection (app.db.configure_postgresql). A web
+    # request never waits long for a lock (a stopped job holding a supplier's row gets the manager a 503 in 3 s,
+    # not a hang until gunicorn kills the worker at 30 s) nor runs past gunicorn's timeout; a job or a command that
+    # stops inside a transaction is ended by the server after a while, and its locks with it.
+    DATABASE_SESSION_SETTINGS: dict = {
+        "web": {"lock_timeout": "3s", "statement_timeout": "25s", "idle_in_transaction_session_timeout": "60s"},
+        "job": {"lock_timeout": "30s", "idle_in_transaction_session_timeout": "60s"},
+        "cli": {"idle_in_transaction_session_timeout": "10min"},
+    }
+    RETRY_AFTER_SECONDS = 3  # what a 503 asks the client to wait
 
     # Sessions: HttpOnly, SameSite, short-lived; the session row on the server is the real authority.
     SESSION_COOKIE_HTTPONLY = True

@@ -1,5 +1,6 @@
 """The database handle, the declarative base and the column types every package uses."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -56,6 +57,22 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def configure_postgresql(engine: Engine, settings: Callable[[], dict[str, str]]) -> None:
+    """Set each new PostgreSQL connection's timeouts for the kind of process it serves (a web request, a job, a
+    command: app.config's DATABASE_SESSION_SETTINGS), read when the connection is made."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        values = settings()
+        if values:
+            with dbapi_connection.cursor() as cursor:
+                for name, value in values.items():
+                    cursor.execute("SELECT set_config(%s, %s, false)", (name, value))
+            dbapi_connection.commit()
 
 
 def utcnow() -> datetime:

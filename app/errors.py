@@ -108,6 +108,52 @@ def handle_domain_error(error: DomainError):
     return render_template("error.html", status=error.status, title=error.message, detail=""), error.status
 
 
+def unavailable(error: Exception | None = None, *, committing: bool = False):
+    """503 with Retry-After when the database or Redis cannot serve the request now: a lock held too long by
+    another task, a statement past its time, a server restarting. Nothing of the request is kept (rolled back)
+    unless the commit itself was cut off, when its outcome is unknown: the client is told to send the same
+    request again, with the same Idempotency-Key, which either replays the answer or does it once."""
+    from flask import current_app
+
+    from app.db import db
+    from app.extensions import login_manager
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may be gone already; the pool replaces it
+        db.session.close()
+    if "_login_user" not in g:  # who is asking could not be read: answer as to anyone, without the database
+        g._login_user = login_manager.anonymous_user()
+    orig = getattr(error, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate == "55P03":  # lock_not_available: lock_timeout
+        code, detail = "busy", _("Another person or task is working on this right now; try again in a moment.")
+    elif sqlstate == "57014":  # query_canceled: statement_timeout
+        code, detail = "too_slow", _("This took too long and was stopped; nothing was saved. Try again in a moment.")
+    elif committing:
+        code = "outcome_unknown"
+        detail = _(
+            "The connection to the database broke while saving: it may or may not have been saved. Send the same "
+            "request again in a moment (the same Idempotency-Key): it will not be done twice."
+        )
+    else:
+        code = "unavailable"
+        detail = _(
+            "The server cannot reach its database or job queue right now; nothing was saved. Try again in a moment "
+            "with the same request (the same Idempotency-Key)."
+        )
+    current_app.logger.warning("503 %s on %s %s: %s", code, request.method, request.path, error)
+    retry_after = str(current_app.config.get("RETRY_AFTER_SECONDS", 3))
+    if wants_json():
+        response = problem(503, _("Try again in a moment"), detail, code=code)
+    else:
+        response = current_app.make_response(
+            (render_template("error.html", status=503, title=_("Try again in a moment"), detail=detail), 503)
+        )
+    response.headers["Retry-After"] = retry_after
+    return response
+
+
 def handle_unexpected(error: Exception):
     # Never leak a stack trace; the log has it.
     from flask import current_app
@@ -121,6 +167,12 @@ def handle_unexpected(error: Exception):
 
 
 def init_app(app: Flask) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import OperationalError
+
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
+    for unreachable in (OperationalError, RedisConnectionError, RedisTimeoutError):
+        app.register_error_handler(unreachable, unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -4,14 +4,16 @@ import logging
 import os
 from pathlib import Path
 
+import click
 import swagger_ui_bundle
 from flask import Flask, g, has_request_context, request, send_from_directory, session
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
 from app import auth, errors, jobs
 from app.config import CONFIGS, INSTANCE_DIR
-from app.db import configure_sqlite
+from app.db import configure_postgresql, configure_sqlite
 from app.extensions import api, babel, csrf, db, login_manager, migrate
 from app.formatting import format_local_time, format_qty, format_rupiah
 from app.terms import term
@@ -33,9 +35,14 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         INSTANCE_DIR.mkdir(exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    # A web request unless the flask command line made the app (a command, or `flask worker`, which says "job").
+    app.config.setdefault("DATABASE_ROLE", "cli" if click.get_current_context(silent=True) else "web")
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+        configure_postgresql(
+            db.engine, lambda: app.config["DATABASE_SESSION_SETTINGS"].get(app.config["DATABASE_ROLE"])
+        )
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -193,7 +200,10 @@ def _register_hooks(app: Flask) -> None:
         # One commit per request, here at the edge; services only flush.
         # Jobs asked for during the request are enqueued by the commit (app.jobs), dropped by the rollback.
         if response.status_code < 400 or g.get("keep_changes"):
-            db.session.commit()
+            try:
+                db.session.commit()
+            except OperationalError as exc:  # the database went away while committing: the outcome is unknown
+                return errors.unavailable(exc, committing=True)
         else:
             db.session.rollback()
         return response

@@ -21,10 +21,12 @@ from typing import Any
 from flask import Flask, current_app, has_request_context
 from flask_babel import gettext as _
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker
 from rq.cron import CronScheduler
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 from rq.timeouts import TimerDeathPenalty
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 
 class AppWorker(Worker):
     """The production worker: forks a work horse per job, which must not reuse the parent's DB connections."""
+
+    max_connection_wait_time = 5.0  # while Redis is away, try again at least this often (RQ's default: a minute)
 
     def work(self, *args, **kwargs) -> bool:
         from sqlalchemy.orm import configure_mappers
@@ -146,16 +150,108 @@ def _enqueue(app: Flask, func: Callable, args: tuple, queue_name: str, options: 
 
 def enqueue_once(target: Queue, func: Callable, *args: Any, job_id: str | None = None, **options: Any) -> Job | None:
     """Enqueue, unless a job with this id is still waiting to run (return None then). Unlike RQ's `unique`, a
-    finished or failed job of the same id does not block the next one."""
+    finished or failed job of the same id does not block the next one, nor does a retry scheduled for a time
+    that has passed without anyone moving it to its queue (its scheduler was gone): that one is queued now."""
     options.pop("unique", None)
-    if job_id is not None:
-        try:
-            waiting = Job.fetch(job_id, connection=target.connection).get_status() in WAITING
-        except NoSuchJobError:
-            waiting = False
-        if waiting:
-            return None
+    if job_id is not None and _waiting(target, job_id):
+        return None
     return target.enqueue(func, *args, job_id=job_id, **options)
+
+
+SCHEDULE_GRACE_SECONDS = 30  # a retry this late is no longer "on its way"
+
+
+def _waiting(target: Queue, job_id: str) -> bool:
+    try:
+        status = Job.fetch(job_id, connection=target.connection).get_status()
+    except NoSuchJobError:
+        return False
+    if status != JobStatus.SCHEDULED:
+        return status in WAITING
+    registry = ScheduledJobRegistry(target.name, connection=target.connection)
+    try:
+        due = registry.get_scheduled_time(job_id)
+    except NoSuchJobError:
+        return False
+    if (datetime.now(UTC) - due).total_seconds() < SCHEDULE_GRACE_SECONDS:
+        return True
+    registry.remove(job_id)  # overdue: the caller queues it again under the same id
+    return False
+
+
+def promote_due(conn: Redis) -> int:
+    """Move the retries whose time has come from each queue's scheduled registry to the queue: RQ's scheduler's
+    work, done here by the one cron process (the workers run without a scheduler, so a worker that dies leaves
+    no scheduler lock behind to stall the retries). Return how many were moved."""
+    from rq.utils import current_timestamp
+
+    moved = 0
+    for name in QUEUES:
+        registry = ScheduledJobRegistry(name, connection=conn)
+        ids = registry.get_jobs_to_schedule(current_timestamp())
+        if not ids:
+            continue
+        target = Queue(name, connection=conn)
+        for job_id, job in zip(ids, Job.fetch_many(ids, connection=conn), strict=True):
+            if registry.remove(job_id) and job is not None:  # whoever removes it moves it
+                target.enqueue_job(job)
+                moved += 1
+    return moved
+
+
+CRON_TICK_KEY = "lumbung:cron:last-tick"
+
+
+def cron_tick(app: Flask, scheduler: CronScheduler) -> None:
+    """One turn of the cron: the periodic jobs that are due, the retries that are due, the heartbeat."""
+    conn = connection(app)
+    if scheduler.enqueue_jobs():
+        scheduler.save()
+    promote_due(conn)
+    scheduler.heartbeat()
+    conn.set(CRON_TICK_KEY, datetime.now(UTC).isoformat(), ex=86400)
+
+
+def run_cron(app: Flask, stop: threading.Event, max_backoff: float = 5.0) -> None:
+    """`flask cron`: tick every second until stopped; while Redis cannot be reached, wait and try again (0.5 s,
+    doubling up to `max_backoff`) instead of exiting, so the cron carries on when Redis comes back."""
+    scheduler = cron_scheduler(app)
+    backoff, registered = 0.5, False
+    while not stop.is_set():
+        try:
+            if not registered:
+                scheduler.register_birth()
+                registered = True
+            cron_tick(app, scheduler)
+            backoff = 0.5
+            stop.wait(1.0)
+        except RedisError as exc:
+            log.warning("Redis cannot be reached (%s); the cron tries again in %.1f s", exc, backoff)
+            registered = False
+            stop.wait(backoff)
+            backoff = min(backoff * 2, max_backoff)
+    try:
+        scheduler.register_death()
+    except RedisError:
+        pass
+
+
+def run_worker(app: Flask, queue_names: tuple[str, ...], burst: bool = False, max_backoff: float = 5.0) -> None:
+    """`flask worker`: an AppWorker without a scheduler (the cron owns scheduling); if Redis goes away while it is
+    busy and the worker gives up, wait and start it again (0.5 s, doubling up to `max_backoff`) instead of
+    exiting. A stop asked for by a signal ends it."""
+    backoff, worker = 0.5, None
+    while True:
+        try:
+            worker = AppWorker([queue(name, app) for name in queue_names], connection=connection(app))
+            worker.work(with_scheduler=False, burst=burst)
+            return
+        except RedisError as exc:
+            if worker is not None and worker._stop_requested:
+                return
+            log.warning("Redis cannot be reached (%s); the worker starts again in %.1f s", exc, backoff)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, max_backoff)
 
 
 def register_periodic(app: Flask, func: Callable, queue_name: str, **schedule: Any) -> None:
@@ -177,10 +273,8 @@ def _run_in_process(app: Flask, stop: threading.Event) -> None:
     scheduler = cron_scheduler(app)  # the quick start's cron, too
     while not stop.is_set():
         with app.app_context():
-            scheduler.enqueue_jobs()
-            ThreadWorker(queues, connection=connection(app)).work(
-                burst=True, with_scheduler=True, logging_level="ERROR"
-            )
+            cron_tick(app, scheduler)
+            ThreadWorker(queues, connection=connection(app)).work(burst=True, logging_level="ERROR")
         stop.wait(0.5)
 
 

@@ -113,7 +113,14 @@ def _admin_connection():
 def app(database_url):
     """The application, its schema made by the migrations (never by create_all)."""
     app = create_app(
-        "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True}}
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            # The tests drive the app from outside and some hold locks on purpose: no web lock timeout here (the
+            # tests of the timeouts make web apps of their own).
+            "DATABASE_ROLE": "cli",
+        },
     )
     with app.app_context():
         upgrade()

@@ -89,3 +89,45 @@ def test_the_ledger_check_is_queued_once_under_its_fixed_id(app, session):
     assert enqueue_verify_ledger() is None  # a second request while one waits is dropped
     assert queued.count == 1
     queued.empty()
+
+
+def test_a_retry_scheduled_for_a_time_long_past_does_not_count_as_waiting(app, session):
+    """A check that failed and was scheduled for a retry whose scheduler died meanwhile: once its time is more
+    than half a minute past, enqueue_once queues it again (and takes it off the schedule); a retry still due
+    soon counts as waiting."""
+    from datetime import UTC, datetime, timedelta
+
+    from rq.registry import ScheduledJobRegistry
+
+    conn = jobs.connection(app)
+    queued, scheduled = Queue("reports", connection=conn), ScheduledJobRegistry("reports", connection=conn)
+    queued.empty()
+    for job_id in scheduled.get_job_ids():
+        scheduled.remove(job_id)
+    soon = queued.enqueue_at(datetime.now(UTC) + timedelta(seconds=10), verify_ledger, job_id="retry-soon")
+    late = queued.enqueue_at(datetime.now(UTC) - timedelta(minutes=5), verify_ledger, job_id="retry-late")
+    assert (soon.get_status(), late.get_status()) == ("scheduled", "scheduled")
+    assert jobs.enqueue_once(queued, verify_ledger, job_id="retry-soon") is None
+    again = jobs.enqueue_once(queued, verify_ledger, job_id="retry-late")
+    assert again is not None and again.get_status() == "queued"
+    assert queued.job_ids == ["retry-late"]
+    assert scheduled.get_job_ids() == ["retry-soon"]
+    queued.empty()
+    scheduled.remove("retry-soon")
+
+
+def test_the_cron_moves_due_retries_to_their_queue_once(app, session):
+    from datetime import UTC, datetime, timedelta
+
+    from rq.registry import ScheduledJobRegistry
+
+    conn = jobs.connection(app)
+    queued, scheduled = Queue("reorder", connection=conn), ScheduledJobRegistry("reorder", connection=conn)
+    queued.empty()
+    queued.enqueue_at(datetime.now(UTC) - timedelta(seconds=1), verify_ledger, job_id="due")
+    queued.enqueue_at(datetime.now(UTC) + timedelta(hours=1), verify_ledger, job_id="later")
+    assert jobs.promote_due(conn) == 1
+    assert jobs.promote_due(conn) == 0  # moved once
+    assert queued.job_ids == ["due"] and scheduled.get_job_ids() == ["later"]
+    queued.empty()
+    scheduled.remove("later")

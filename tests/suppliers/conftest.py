@@ -23,3 +23,13 @@ def shop(demo, make_user):
     demo.execute(delete(StockOutbox))
     demo.info.pop(jobs.PENDING, None)
     return ns
+
+
+@pytest.fixture
+def live(app, database_url):
+    """The demo committed for real, the reorder queue on real Redis: for tests with real worker processes."""
+    from tests.suppliers.live import Live
+
+    world = Live(app, database_url)
+    yield world
+    world.close()
