@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
-from app import auth, errors, jobs
+from app import auth, errors, health, jobs
 from app.config import CONFIGS, INSTANCE_DIR
 from app.db import configure_postgresql, configure_sqlite
 from app.extensions import api, babel, csrf, db, login_manager, migrate
@@ -92,9 +92,10 @@ def _register_packages(app: Flask) -> None:
     app_views.register_menu(app, reorder_views.MENU, reorder_views.home_counts)
     app.register_blueprint(orders_views.bp)
     app_views.register_menu(app, orders_views.MENU, orders_views.home_counts)
-    app_views.register_menu(app, app_views.MENU)
+    app_views.register_menu(app, app_views.MENU, app_views.home_counts)
     # The floors below tell the ones above through signals, connected here on the roof.
     ledger.stock_changed.connect(suppliers_jobs.on_stock_changed)
+    health.register(app, suppliers_jobs.health)
     # Periodic jobs, enqueued by `flask cron` (cron times in UTC: 18:30 is 02:30 in Balikpapan).
     # Each with its limits: how long it may run, how long its result and its failure are kept; a catch-up that no
     # worker took within two minutes is dropped (the next one is already queued).

@@ -298,6 +298,99 @@ def init_app(app: Flask) -> None:
         app.extensions["lumbung.jobs"] = {"connection": conn}
 
 
+# --- health: what a monitor and the manager need to know (app.health) -------------------------------------------
+
+OVERDUE_BOUND = 60  # seconds a retry may wait past its time (the cron moves it within a second or two)
+CRON_TICK_BOUND = 120  # the cron ticks every second
+WORKER_HEARTBEAT_BOUND = 480  # an idle RQ worker beats about every 7 minutes (worker_ttl 420 s)
+FAILED_WINDOW = 86400  # failed jobs of the last day are news; older ones stay on the jobs screen for a week
+
+
+def health(app: Flask | None = None) -> list:
+    """The jobs' signals: Redis answers, no retry overdue, no job failed in the last day, the cron ticking, the
+    workers beating (raises RedisError when Redis can't be reached)."""
+    from app.health import Signal
+
+    app = app or current_app
+    conn = connection(app)
+    conn.ping()
+    now = datetime.now(UTC).timestamp()
+    found = [Signal("redis", True, None, None, "", _("The job queue (Redis) answers."))]
+    overdue = 0.0
+    for name in QUEUES:
+        first = conn.zrange(ScheduledJobRegistry(name, connection=conn).key, 0, 0, withscores=True)
+        if first:
+            overdue = max(overdue, now - first[0][1])
+    overdue = round(max(overdue, 0.0))
+    found.append(
+        Signal(
+            "retries_overdue",
+            overdue <= OVERDUE_BOUND,
+            overdue,
+            OVERDUE_BOUND,
+            "seconds",
+            _("No retry is overdue.")
+            if not overdue
+            else _("A retry is overdue by %(seconds)d s: is `flask cron` running?", seconds=overdue),
+        )
+    )
+    failed = 0
+    for name in QUEUES:
+        ids = Queue(name, connection=conn).failed_job_registry.get_job_ids(0, 199)
+        for job in Job.fetch_many(ids, connection=conn):
+            ended = job.ended_at if job is not None and job.is_failed else None
+            if ended is not None and now - ended.replace(tzinfo=UTC).timestamp() < FAILED_WINDOW:
+                failed += 1
+    found.append(
+        Signal(
+            "failed_jobs",
+            failed == 0,
+            failed,
+            0,
+            "count",
+            _("No job failed in the last day.")
+            if not failed
+            else _("%(n)d job(s) failed in the last day: see Background jobs.", n=failed),
+        )
+    )
+    tick = conn.get(CRON_TICK_KEY)
+    since = round(now - datetime.fromisoformat(tick.decode()).timestamp()) if tick else None
+    found.append(
+        Signal(
+            "cron",
+            since is not None and since <= CRON_TICK_BOUND,
+            since,
+            CRON_TICK_BOUND,
+            "seconds",
+            _("The cron has never ticked: start `flask cron`.")
+            if since is None
+            else _("The cron ticked %(seconds)d s ago.", seconds=since)
+            if since <= CRON_TICK_BOUND
+            else _("The cron has not ticked for %(seconds)d s: start `flask cron`.", seconds=since),
+        )
+    )
+    if app.config["JOBS_IN_PROCESS"]:
+        found.append(Signal("workers", True, None, None, "", _("Jobs run inside the web process (quick start).")))
+        return found
+    beats = [w.last_heartbeat for w in Worker.all(connection=conn) if w.last_heartbeat is not None]
+    quietest = round(max(now - b.replace(tzinfo=UTC).timestamp() for b in beats)) if beats else None
+    found.append(
+        Signal(
+            "workers",
+            quietest is not None and quietest <= WORKER_HEARTBEAT_BOUND,
+            quietest,
+            WORKER_HEARTBEAT_BOUND,
+            "seconds",
+            _("No worker is running: start `flask worker`.")
+            if quietest is None
+            else _("%(n)d worker(s), each heard from within %(seconds)d s.", n=len(beats), seconds=quietest)
+            if quietest <= WORKER_HEARTBEAT_BOUND
+            else _("A worker has not been heard from for %(seconds)d s.", seconds=quietest),
+        )
+    )
+    return found
+
+
 # --- the administrator's view of the jobs ---------------------------------------------------------------------
 
 

@@ -120,6 +120,15 @@ TERMS = {
         "approved": _l("approved"),
         "rejected": _l("rejected"),
     },
+    "health_signal": {
+        "database": _l("Database"),
+        "outbox": _l("Reorder checks waiting"),
+        "redis": _l("Job queue (Redis)"),
+        "retries_overdue": _l("Retries on time"),
+        "failed_jobs": _l("Failed jobs"),
+        "cron": _l("Cron"),
+        "workers": _l("Workers"),
+    },
 }
 
 

@@ -4,13 +4,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from redis.exceptions import RedisError
 
-from app import auth, jobs
+from app import auth, health, jobs
 from app.errors import DomainError
 
 bp = Blueprint("core", __name__, template_folder="templates")
@@ -35,6 +46,13 @@ def register_menu(app: Flask, entries: list[MenuEntry], counts: Callable[[object
 MENU = [
     MenuEntry("core.jobs_page", _l("Background jobs"), ("manager",), _l("Queues, failed jobs and their retry")),
 ]
+
+
+def home_counts(user) -> dict:
+    """The manager's home says when the background jobs need attention."""
+    if not user.has_role("manager"):
+        return {}
+    return {"health_warnings": [signal.text for signal in health.signals() if not signal.ok]}
 
 
 def menu_for(user) -> list[MenuEntry]:
@@ -112,7 +130,18 @@ def jobs_page():
         info = jobs.overview()
     except RedisError:
         info = None  # said on the page: the jobs can't be seen, selling goes on
-    return render_template("jobs.html", info=info, in_process=current_app.config["JOBS_IN_PROCESS"])
+    return render_template(
+        "jobs.html", info=info, in_process=current_app.config["JOBS_IN_PROCESS"], signals=health.signals()
+    )
+
+
+@bp.route("/healthz")
+def healthz():
+    """For a monitor: each signal with its value and bound; 200 when all are within bounds, 503 when not."""
+    found = health.signals()
+    ok = health.all_ok(found)
+    body = {"status": "ok" if ok else "warn", "checks": [signal.as_json() for signal in found]}
+    return jsonify(body), 200 if ok else 503
 
 
 @bp.route("/admin/jobs/<job_id>/retry", methods=["POST"])

@@ -124,6 +124,37 @@ def requeue_pending(older_than_seconds: int = PENDING_AFTER_SECONDS) -> int:
     return len(rows)
 
 
+OUTBOX_BOUND = PENDING_AFTER_SECONDS + 60  # past the catch-up and its next turn
+
+
+def health() -> list:
+    """The oldest stock change still waiting for its reorder check (app.health)."""
+    from flask_babel import gettext as _
+    from sqlalchemy import func
+
+    from app.health import Signal
+
+    oldest = db.session.scalar(select(func.min(StockOutbox.touched_at)))
+    age = round((utcnow() - oldest).total_seconds()) if oldest is not None else 0
+    return [
+        Signal(
+            "outbox",
+            age <= OUTBOX_BOUND,
+            age,
+            OUTBOX_BOUND,
+            "seconds",
+            _("No stock change waits for its reorder check.")
+            if oldest is None
+            else _("The oldest stock change has waited %(seconds)d s for its reorder check.", seconds=age)
+            if age <= OUTBOX_BOUND
+            else _(
+                "A stock change has waited %(seconds)d s for its reorder check: are the workers and the cron running?",
+                seconds=age,
+            ),
+        )
+    ]
+
+
 def sweep() -> int:
     """The nightly sweep: every supplier's draft for every destination, whatever fell or not (a rule changed, a
     quota month began), the reorder points in demand mode recomputed from the sales first; drafts no active rule

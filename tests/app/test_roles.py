@@ -13,6 +13,7 @@ PUBLIC = {
     "swagger_ui_assets",
     "api-docs.openapi_json",
     "api-docs.openapi_swagger_ui",
+    "core.healthz",  # for a monitor: names, counts and ages, nothing about the cooperative's business
 }
 # Any signed-in user.
 ANY_ROLE = {"core.home", "core.logout"}

@@ -25,7 +25,7 @@ def test_a_database_that_cannot_be_reached_gets_a_503_with_retry_after(app):
     token = csrf_token_from(form.get_data(as_text=True))
     page = client.post("/login", data={"username": "siti", "password": "x", "csrf_token": token})
     assert page.status_code == 503 and page.mimetype == "text/html" and page.headers["Retry-After"] == "3"
-    assert "Server tidak dapat menjangkau basis data atau antrean tugasnya saat ini" in page.get_data(as_text=True)
+    assert "Server tidak dapat menjangkau basis data atau antrean pekerjaannya saat ini" in page.get_data(as_text=True)
     with down.app_context():
         db.engine.dispose()
 

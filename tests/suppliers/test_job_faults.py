@@ -224,3 +224,29 @@ def test_the_cron_and_a_busy_worker_carry_on_after_redis_was_stopped(live, tmp_p
         kill(worker, cron)
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_healthz_misses_the_worker_and_the_cron_until_real_ones_run(live):
+    """Issue 10, item 11, with the production processes: no worker and no cron is a 503 naming both; a real
+    `flask worker` and `flask cron` make it 200 (their ages against the bounds: tests/app/test_health.py)."""
+    from app import jobs as app_jobs
+
+    web = live.web()
+    client = web.test_client()
+
+    def signals():
+        answer = client.get("/healthz")
+        return answer.status_code, {c["name"]: c["ok"] for c in answer.get_json()["checks"]}
+
+    connection = live.queue.connection
+    for worker in app_jobs.Worker.all(connection=connection):
+        worker.register_death()  # workers of earlier tests, killed without a word
+    connection.delete(app_jobs.CRON_TICK_KEY)
+    status, found = signals()
+    assert status == 503 and (found["workers"], found["cron"]) == (False, False)
+    env = worker_env(live.database_url)
+    worker, cron = start("worker", env), start("cron", env)
+    try:
+        assert wait_for(lambda: signals() == (200, dict.fromkeys(found, True)), 30), signals()
+    finally:
+        kill(worker, cron)
