@@ -75,6 +75,13 @@ def configure_postgresql(engine: Engine, settings: Callable[[], dict[str, str]])
             dbapi_connection.commit()
 
 
+def lock(obj) -> None:
+    """Hold this object's row until the transaction ends and read it again as last committed, so the status
+    checked next is the one a concurrent change left, and that change waits for ours (FOR NO KEY UPDATE: rows
+    pointing at it may still be added)."""
+    db.session.refresh(obj, with_for_update={"key_share": True})
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

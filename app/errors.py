@@ -154,6 +154,23 @@ def unavailable(error: Exception | None = None, *, committing: bool = False):
     return response
 
 
+def handle_integrity_error(error: Exception):
+    """A constraint the database keeps refused the write: two people saved the same thing at the same moment (a
+    second till with the same code, a second open session). 409, nothing saved, never a 500."""
+    from flask import current_app
+
+    from app.db import db
+
+    db.session.rollback()
+    current_app.logger.warning("409 conflict on %s %s: %s", request.method, request.path, getattr(error, "orig", error))
+    detail = _(
+        "Someone else saved the same thing at the same moment; nothing was saved. Reload and check, then try again."
+    )
+    if wants_json():
+        return problem(409, _("Saved elsewhere at the same moment"), detail, code="conflict")
+    return render_template("error.html", status=409, title=_("Saved elsewhere at the same moment"), detail=detail), 409
+
+
 def handle_unexpected(error: Exception):
     # Never leak a stack trace; the log has it.
     from flask import current_app
@@ -169,10 +186,11 @@ def handle_unexpected(error: Exception):
 def init_app(app: Flask) -> None:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     for unreachable in (OperationalError, RedisConnectionError, RedisTimeoutError):
         app.register_error_handler(unreachable, unavailable)
     app.register_error_handler(Exception, handle_unexpected)

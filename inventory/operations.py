@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import audit
-from app.db import db, utcnow
+from app.db import db, lock, utcnow
 from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from app.terms import term
 from inventory.ledger import Move, post_moves, quantize_qty
@@ -70,6 +70,7 @@ def create_adjustment(location: Location, reason: str, lines: list[AdjustmentLin
 def approve_adjustment(adjustment: Adjustment, user) -> Adjustment:
     if not user.has_role("manager"):
         raise Forbidden(_("Only a manager can approve an adjustment."))
+    lock(adjustment)  # a second manager approving at the same moment finds it posted
     if adjustment.status != "pending":
         raise DomainError(_("This adjustment is already %(status)s.", status=term("status", adjustment.status)))
     _post_adjustment(adjustment, user)
@@ -79,6 +80,7 @@ def approve_adjustment(adjustment: Adjustment, user) -> Adjustment:
 def reject_adjustment(adjustment: Adjustment, user) -> Adjustment:
     if not user.has_role("manager"):
         raise Forbidden(_("Only a manager can reject an adjustment."))
+    lock(adjustment)
     if adjustment.status != "pending":
         raise DomainError(_("This adjustment is already %(status)s.", status=term("status", adjustment.status)))
     adjustment.status, adjustment.decided_by_id, adjustment.decided_at = "rejected", user.id, utcnow()
@@ -180,6 +182,7 @@ def _move_lines(transfer: Transfer, from_location_id: int, to_location_id: int, 
 
 
 def receive_transfer(transfer: Transfer, user) -> Transfer:
+    lock(transfer)  # two clerks receiving it at once: the second finds it received
     if transfer.status != "in_transit":
         raise DomainError(_("Transfer %(ref)s has already been received.", ref=transfer.reference))
     _move_lines(transfer, location_of_kind("in_transit").id, transfer.to_location_id, user)

@@ -4,6 +4,7 @@ cashier's screen shows). The receipt number is printed as Code128 on the HTML re
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import update
 
 from app.db import db
 from app.formatting import format_qty, format_rupiah
@@ -87,7 +88,8 @@ def receipt_barcode_svg(sale: Sale) -> bytes:
 
 
 def mark_reprint(sale: Sale) -> Sale:
-    """Count a reprint; every receipt printed after the first one says it is a copy."""
-    sale.copies_printed += 1
-    db.session.flush()
+    """Count a reprint; every receipt printed after the first one says it is a copy. Counted in the database
+    (copies + 1), so two tills reprinting at once count two."""
+    db.session.execute(update(Sale).where(Sale.id == sale.id).values(copies_printed=Sale.copies_printed + 1))
+    db.session.refresh(sale, ["copies_printed"])
     return sale

@@ -9,13 +9,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import audit
-from app.db import db, utcnow
+from app.db import db, lock, utcnow
 from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from app.formatting import format_qty
+from app.terms import term
 from inventory import services as inventory
 from inventory.ledger import Move, post_moves, quantize_qty
 from inventory.models import Item
-from suppliers.models import PurchaseOrder, Receipt, ReceiptLine, SupplierReturn
+from suppliers.models import PurchaseOrder, PurchaseOrderLine, Receipt, ReceiptLine, SupplierReturn
 
 RECEIVABLE = ("approved", "partially_received")
 
@@ -28,7 +29,9 @@ def get_receipt(receipt_id: int) -> Receipt:
 
 
 def open_receipt(order: PurchaseOrder, user) -> Receipt:
-    """The order's open receipt, resumed from wherever it was left, or a new one."""
+    """The order's open receipt, resumed from wherever it was left, or a new one (one at a time: two clerks
+    opening it at once get the same receipt)."""
+    lock(order)
     if order.status not in RECEIVABLE:
         raise DomainError(
             _("Order %(number)s cannot be received: it is not approved.", number=order.number), code="not_receivable"
@@ -233,6 +236,7 @@ def approve(receipt: Receipt, user) -> Receipt:
     """A manager accepts what needs a manager on this receipt (over-receipt, unexpected items)."""
     if not user.has_role("manager"):
         raise Forbidden(_("Only a manager can accept this."))
+    lock(receipt)
     _ensure_open(receipt)
     receipt.manager_approved_by_id = user.id
     db.session.flush()
@@ -255,6 +259,21 @@ def post(receipt_id: int, user) -> Receipt:
             _("A manager must accept this receipt first: %(why)s", why=" ".join(reasons)), code="needs_manager"
         )
     order = receipt.order
+    lock(order)  # after the receipt's lock, as open_receipt and the order's own steps take it
+    if order.status not in RECEIVABLE:
+        raise DomainError(
+            _(
+                "Order %(number)s is %(status)s: its goods cannot be received.",
+                number=order.number,
+                status=term("po_status", order.status),
+            ),
+            code="not_receivable",
+        )
+    db.session.scalars(
+        select(PurchaseOrderLine)
+        .where(PurchaseOrderLine.order_id == order.id)
+        .execution_options(populate_existing=True)
+    ).all()  # received quantities as another receipt of this order left them
     supplier = inventory.location_of_kind("supplier")
     quarantine = inventory.location_of_kind("quarantine")
     costs = {ln.item_id: Decimal(ln.unit_cost) / ln.packaging.factor for ln in order.lines}
@@ -310,7 +329,10 @@ def return_to_supplier(
     receipt: Receipt, item_id: int, quantity: Decimal, reason: str, location, user, lot_id: int | None = None
 ) -> SupplierReturn:
     """Send goods of a posted receipt back to the supplier, from where they are now (the ledger refuses more
-    than is there); the order's received quantity is not changed: what was delivered was delivered."""
+    than is there); the order's received quantity is not changed: what was delivered was delivered. Returns from
+    one receipt go one at a time (its row locked), so together they never exceed what it brought."""
+    lock(receipt)
+    db.session.expire(receipt, ["returns"])
     if receipt.status != "posted":
         raise DomainError(_("Post the receipt before returning goods from it."))
     received = sum(

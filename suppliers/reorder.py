@@ -21,7 +21,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import audit
-from app.db import db, utcnow
+from app.db import db, lock, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.formatting import format_qty
 from app.terms import term
@@ -58,6 +58,7 @@ def set_rule(
         errors["review_period_days"] = [_("0 or more.")]
     if errors:
         raise ValidationFailed(_("Check the reorder rule."), fields=errors)
+    lock(item)  # one rule per item and place: two managers setting it at once change one rule, one after the other
     rule = db.session.scalar(
         select(ReorderRule).where(ReorderRule.item_id == item.id, ReorderRule.location_id == location.id)
     )

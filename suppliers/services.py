@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from app import audit
-from app.db import db, utcnow
+from app.db import db, lock, utcnow
 from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from app.formatting import format_qty, format_rupiah
 from app.terms import term
@@ -434,6 +434,9 @@ def transition(order: PurchaseOrder, action: str, user) -> PurchaseOrder:
         roles = (*roles, user.role)  # whoever started a draft may throw it away
     if not user.has_role(*roles):
         raise Forbidden(_("Your role may not %(action)s an order.", action=term("po_action", action)))
+    if action in ("submit", "approve"):  # the supplier first (its limits), then the order: always in that order
+        db.session.execute(select(Supplier.id).where(Supplier.id == order.supplier_id).with_for_update())
+    lock(order)  # a concurrent step (a second approval, a cancel, a receipt posting) is seen, not overwritten
     if order.status not in sources:
         raise DomainError(
             _(

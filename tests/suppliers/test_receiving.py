@@ -56,6 +56,7 @@ def test_the_receipt_moves_the_average_cost(shop):
     order = approved_order(shop, shop.bulog, [("GULA1", 1)])
     entry = next(e for e in shop.bulog.catalogue if e.item_id == sugar.id)
     order.lines[0].unit_cost = 360000  # Rp18.000 a bag this time
+    db.session.flush()
     receipt = receiving.open_receipt(order, shop.clerk)
     receiving.scan_into(receipt, SUGAR_CARTON, shop.clerk)
     receiving.post(receipt.id, shop.clerk)
