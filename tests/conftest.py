@@ -257,6 +257,21 @@ def demo(session):
     return session
 
 
+@pytest.fixture
+def committed_demo(app):
+    """The demo cooperative committed for real (other processes must see it); emptied afterwards."""
+    from demo import load_demo
+
+    with app.app_context():
+        truncate_all(db.engine)
+        load_demo()
+        db.session.commit()
+    yield
+    with app.app_context():
+        db.session.rollback()
+        truncate_all(db.engine)
+
+
 def truncate_all(engine) -> None:
     """Empty every table (for tests that commit for real: other processes, a live server)."""
     tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)

@@ -9,27 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db import db
-from tests.conftest import truncate_all
 from tests.parallel import first_holds_second_waits, http_posts, run_in_processes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.concurrency]
 
 SUGAR, LPG3 = "8991000000508", "8991000000119"
-
-
-@pytest.fixture
-def committed_demo(app):
-    """The demo cooperative committed for real (other processes must see it); emptied afterwards."""
-    from demo import load_demo
-
-    with app.app_context():
-        truncate_all(db.engine)
-        load_demo()
-        db.session.commit()
-    yield
-    with app.app_context():
-        db.session.rollback()
-        truncate_all(db.engine)
 
 
 def _packaging(code: str) -> int:
@@ -329,3 +313,20 @@ def test_a_ceiling_lowered_while_a_price_is_being_raised_waits_for_it_and_report
 
     price, listed, waited = first_holds_second_waits(app, raise_price, lower_ceiling)
     assert (price, listed, waited) == (19500, [("general", 19500)], True)
+
+
+def test_four_reprints_at_once_are_all_counted(app, database_url, committed_demo):
+    """Four tills reprint one receipt at the same moment: the copy count says 4. Counted in Python (read, add
+    one, write back), the reprints read the same count and it said 1 or 2."""
+    from orders.models import Sale
+
+    with app.app_context():
+        cashier, _, token = _till_with_cashier("K4", 1)
+        sale = _sell("K4", cashier, (SUGAR, 1), key="reprinted")
+        db.session.commit()
+        sale_id = sale.id
+    reprint = [(f"/api/sales/{sale_id}/reprint", {})]
+    results = [outcome for [outcome] in run_in_processes(http_posts, [(database_url, token, reprint)] * 4)]
+    assert [status for status, _ in results] == [200] * 4
+    with app.app_context():
+        assert db.session.get(Sale, sale_id).copies_printed == 4
