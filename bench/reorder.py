@@ -10,9 +10,10 @@ latency: one `flask --app wsgi worker reorder` process (the production app, `LUM
   point and the check must put 4 cartons on that supplier's reorder draft for TKO. The sale goes through the real
   API in this process (Flask's test client on the production app, no HTTP server): `POST /api/sales` with a
   cashier's bearer token and an Idempotency-Key, one line, cash; the view calls `orders.checkout.post_sale`, the
-  request commits, and the session's after-commit hook queues the check (`suppliers.jobs.on_stock_fell` ->
-  `app.jobs.enqueue_after_commit`). committed = when the request's COMMIT returned (a SQLAlchemy `after_commit`
-  listener put first, before the one that enqueues); visible = the start of the first poll (plain psycopg, its own
+  request commits, and the session's after-commit hook hands the check to the process's relay thread, which queues
+  it (`suppliers.jobs.on_stock_changed` -> `app.jobs.enqueue_after_commit` -> `app.jobs.relay`). committed = when
+  the request's COMMIT returned (a SQLAlchemy `after_commit` listener put first, before the one that hands the job
+  over); visible = the start of the first poll (plain psycopg, its own
   connection, every 2 ms) that sees the item's line on the reorder draft; latency = visible - committed. After each
   sample the bench waits for the job to be finished in Redis, reads its timestamps (enqueued, started in the horse,
   ended) for the breakdown, pauses 50-250 ms, and sells the next item. 3 warm-up samples, then 50 timed. Target:
