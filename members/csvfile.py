@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import audit
+from app.clock import today
 from app.db import db
 from app.errors import ValidationFailed
 from app.formatting import csv_line_writer
@@ -79,7 +80,7 @@ def read_upload(upload) -> bytes:
 
 def export_response() -> Response:
     """The member register as a CSV download, streamed."""
-    name = f"members-{services.today().isoformat()}.csv"
+    name = f"members-{today().isoformat()}.csv"
     return Response(
         stream_with_context(export_rows()),
         mimetype="text/csv",

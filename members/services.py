@@ -2,14 +2,14 @@
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select, text
 
 from app import audit
+from app.clock import today
 from app.db import db
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.terms import term
@@ -36,11 +36,6 @@ MEMBER_NUMBER_RE = re.compile(r"^[A-Z0-9][A-Z0-9/.-]{0,19}$")
 PHONE_RE = re.compile(r"^\+?[0-9 -]{6,20}$")
 FORMULA_STARTS = tuple("=+-@")
 _AIM_PREFIX_RE = re.compile(r"^\][A-Za-z][0-9]")
-
-
-def today() -> date:
-    """The cooperative's date (WITA in Balikpapan), not the server's."""
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
 # --- checking what a person typed ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.auth import roles_required
+from app.clock import today
 from app.db import db
 from app.errors import DomainError, NotFound
 from app.forms import field_messages, new_key
@@ -83,7 +84,7 @@ def register():
     """Register a member: the NIK's format is checked and each field says what is wrong."""
     if request.method == "POST":
         return _register()
-    return _register_page({"join_date": services.today().isoformat()}, {})
+    return _register_page({"join_date": today().isoformat()}, {})
 
 
 def _register_page(form, errors, status=200):

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth import roles_required
+from app.clock import today
 from app.db import db
 from app.errors import DomainError
 from app.formatting import format_rupiah
@@ -16,7 +17,6 @@ from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
 from inventory.models import Location
-from members.services import today
 from orders import checkout, receipts, tills
 from orders.models import BUYER_CATEGORIES, PAYMENT_METHODS, PRICE_LISTS, Sale, Till, TillSession
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth import roles_required
+from app.clock import today
 from app.db import db
 from app.errors import DomainError, NotFound
 from app.formatting import format_rupiah
@@ -18,7 +19,6 @@ from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
 from inventory.models import Item, Packaging
-from members.services import today
 from orders import caps, checkout, pricing, returns, subsidy
 from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PAYMENT_METHODS, PRICE_LISTS, CapRule, SaleReturn
 

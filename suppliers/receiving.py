@@ -14,7 +14,7 @@ from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from app.formatting import format_qty
 from app.terms import term
 from inventory import services as inventory
-from inventory.ledger import Move, post_moves, quantize_qty
+from inventory.ledger import Move, pick_under, post_moves, quantize_qty
 from inventory.models import Item
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, Receipt, ReceiptLine, SupplierReturn
 
@@ -277,22 +277,10 @@ def post(receipt_id: int, user) -> Receipt:
     supplier = inventory.location_of_kind("supplier")
     quarantine = inventory.location_of_kind("quarantine")
     costs = {ln.item_id: Decimal(ln.unit_cost) / ln.packaging.factor for ln in order.lines}
-    moves = []
+    moves = _empties_back(receipt, order.destination_id, supplier.id)
     for line in receipt.lines:
-        if line.condition == "rejected":
-            continue  # handed straight back to the driver: never ours
-        if line.quantity < 0:  # empties the agent takes back
-            moves.append(
-                Move(
-                    line.item_id,
-                    order.destination_id,
-                    supplier.id,
-                    -line.quantity,
-                    "supplier_return",
-                    receipt.reference,
-                )
-            )
-            continue
+        if line.condition == "rejected" or line.quantity < 0:
+            continue  # rejected: handed straight back to the driver, never ours; empties: above
         lot_id = None
         if line.item.is_lot_tracked:
             lot_id = inventory.get_or_create_lot(line.item, line.lot_code, line.expiry_date).id
@@ -323,6 +311,22 @@ def post(receipt_id: int, user) -> Receipt:
     db.session.flush()
     audit.record("post", "receipt", receipt.id, {"order": order.number, "order_status": order.status})
     return receipt
+
+
+def _empties_back(receipt: Receipt, destination_id: int, supplier_id: int) -> list[Move]:
+    """The empties the agent takes back, from wherever they stand at the destination or below it (the cage in
+    the warehouse, the shop's LPG shelf), first the places with the lowest id; the rows are locked while they
+    are chosen, with the full cylinders' rows, in the ledger's order."""
+    wanted = {ln.item_id: -ln.quantity for ln in receipt.lines if ln.quantity < 0}
+    if not wanted:
+        return []
+    fulls = {ln.item.empty_item_id: ln.item_id for ln in receipt.order.lines if ln.item.empty_item_id in wanted}
+    picks = pick_under(destination_id, wanted, fulls)
+    return [
+        Move(item_id, location_id, supplier_id, quantity, "supplier_return", receipt.reference)
+        for item_id, taken in picks.items()
+        for location_id, _lot, quantity in taken
+    ]
 
 
 def return_to_supplier(

@@ -1,16 +1,16 @@
 """The receiving screens: scan a delivery in against its order (resumable), hand back empties, return goods to
 the supplier, post; and the LPG cylinders held."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from app import clock
 from app.auth import roles_required
 from app.db import db
 from app.errors import DomainError
@@ -169,13 +169,15 @@ def _change_receipt(found):
 @bp.route("/cylinders")
 @roles_required(*STAFF)
 def cylinders():
-    """LPG cylinders held, full and empty, and how this month's deliveries, sales and losses add up."""
-    local = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    today = datetime.now(local).date()
+    """LPG cylinders held, full and empty, and how a month's deliveries, sales and losses add up."""
+    today = clock.today()
     try:
         month = date.fromisoformat(request.args.get("month", "") + "-01") if request.args.get("month") else None
     except ValueError:
         month = None
-    start = month or today.replace(day=1)
-    since = datetime(start.year, start.month, 1, tzinfo=local)
-    return render_template("suppliers/cylinders.html", reports=cylinder_report(since), start=start)
+    start = min(month or today, today).replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1)
+    since = datetime(start.year, start.month, 1, tzinfo=clock.zone())
+    until = datetime(end.year, end.month, 1, tzinfo=clock.zone())
+    reports = cylinder_report(since, until if end <= today else None)
+    return render_template("suppliers/cylinders.html", reports=reports, start=start, end=end - timedelta(days=1))

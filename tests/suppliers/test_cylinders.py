@@ -1,6 +1,7 @@
+import re
 from decimal import Decimal
 
-from app.db import utcnow
+from app.db import db, utcnow
 from inventory import operations
 from inventory import services as inventory
 from inventory.cylinders import cylinder_report
@@ -49,3 +50,45 @@ def test_cylinders_reconcile_after_a_delivery_sales_and_a_loss(shop):
     assert lpg_report.exchange_balance == Decimal(0)  # every full from the agent was a swap
     assert lpg_report.held == Decimal(83) and lpg_report.drift == Decimal(-1)  # the lost empty
     assert bright_gas.drift == Decimal(0) and bright_gas.held == Decimal(8)
+
+
+def test_the_opening_stock_is_not_a_delivery_and_a_past_month_ends_where_it_ended(shop):
+    """The period starts before the demo's opening stock (85 LPG cylinders posted from the supplier location):
+    counted as deliveries they made a false debt of 85 with the agent. A hand count: 85 entered as opening stock,
+    10 delivered for 10 empties (the warehouse's cage), nothing owed."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from inventory.models import StockMove
+
+    order = approved_order(shop, shop.agent, [("LPG3", 10)])
+    receipt = receiving.open_receipt(order, shop.clerk)
+    receiving.scan_into(receipt, LPG_FULL, shop.clerk, times=Decimal(10))
+    receiving.hand_back_empties(receipt, Decimal(10))
+    receiving.post(receipt.id, shop.clerk)
+    [_, lpg] = cylinder_report(datetime(2000, 1, 1, tzinfo=UTC))
+    assert lpg.flows == {
+        "opening_stock": Decimal(85),
+        "full_from_supplier": Decimal(10),
+        "empty_to_supplier": Decimal(-10),
+    }
+    assert (lpg.opening, lpg.closing, lpg.exchange_balance, lpg.drift) == (0, 85, 0, 0)
+    # The delivery moved into a month of its own: the month before it ends with the 85, the delivery after it.
+    db.session.execute(
+        update(StockMove)
+        .where(StockMove.reference == receipt.reference)
+        .values(posted_at=utcnow() + timedelta(days=40))
+    )
+    [_, lpg] = cylinder_report(datetime(2000, 1, 1, tzinfo=UTC), utcnow() + timedelta(days=1))
+    assert lpg.flows == {"opening_stock": Decimal(85)}
+    assert (lpg.opening, lpg.closing, lpg.held) == (0, 85, 85)
+
+
+def test_the_cylinder_screen_shows_the_opening_stock_apart_and_no_debt(client, login, shop):
+    login("warehouse")
+    page = client.get("/purchasing/cylinders").get_data(as_text=True)
+    section = page[page.index('id="cylinders-LPG3"') :]
+    assert re.search(r'class="num opening-stock">\s*85', section)
+    assert re.search(r'class="num full-in">\s*0', section)
+    assert "exchange-balance" not in section

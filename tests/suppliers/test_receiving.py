@@ -8,6 +8,8 @@ from app.db import db
 from app.errors import DomainError, ValidationFailed
 from demo import ean13
 from inventory import ledger
+from inventory import services as inventory
+from inventory.ledger import InsufficientStock, Move, post_moves
 from inventory.models import Item, Lot, StockBalance
 from suppliers import receiving, services
 
@@ -170,3 +172,31 @@ def test_returning_goods_of_a_receipt_to_the_supplier(shop):
         receiving.return_to_supplier(receipt, shop.items["GULA1"].id, Decimal(1), " ", shop.warehouse, shop.clerk)
     assert order.lines[0].received_quantity == Decimal(40)  # what was delivered stays delivered
     assert ledger.verify() == []
+
+
+def test_empties_go_back_from_the_places_under_the_destination(shop):
+    """The order is for the warehouse (GDG) and the empties stand in its cage GDG-B-01; an order for the shop
+    (TKO) takes them from its LPG shelf. Taken from the destination alone, both were refused ('ada 0')."""
+    cage, shelf = shop.locations["GDG-B-01"], shop.locations["TKO-LPG"]
+    empty = shop.items["LPG3-KSG"]
+    shelf_empties = Decimal(4)
+    post_moves([Move(empty.id, inventory.location_of_kind("customer").id, shelf.id, shelf_empties, "exchange", "S-0")])
+    for destination, where, count in ((shop.warehouse, cage, 5), (shop.locations["TKO"], shelf, 3)):
+        before = on_hand(empty, where)
+        order = approved_order(shop, shop.agent, [("LPG3", 10)], destination=destination)
+        receipt = receiving.open_receipt(order, shop.clerk)
+        receiving.scan_into(receipt, LPG_FULL, shop.clerk, times=Decimal(10))
+        receiving.hand_back_empties(receipt, Decimal(count))
+        receiving.post(receipt.id, shop.clerk)
+        assert on_hand(empty, where) == before - count
+        assert on_hand(shop.items["LPG3"], destination) == Decimal(10)
+
+
+def test_more_empties_than_the_destination_holds_are_refused_with_what_is_there(shop):
+    order = approved_order(shop, shop.agent, [("LPG3", 10)])  # the warehouse: 10 empties in its cage
+    receipt = receiving.open_receipt(order, shop.clerk)
+    receiving.scan_into(receipt, LPG_FULL, shop.clerk, times=Decimal(10))
+    receiving.hand_back_empties(receipt, Decimal(11))
+    with pytest.raises(InsufficientStock) as refused:
+        receiving.post(receipt.id, shop.clerk)
+    assert (refused.value.extra["available"], refused.value.extra["requested"]) == ("10.000", "11.000")
