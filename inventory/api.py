@@ -131,7 +131,8 @@ class OnHand(MethodView):
     @stock_blp.paginate()
     def get(self, args, pagination_parameters):
         """Stock on hand by item, location and lot (a location includes the bins under it)."""
-        return page_of(services.stock_on_hand_query(args["location_id"], args["item_id"]), pagination_parameters)
+        query = services.stock_on_hand_query(args["location_id"], args["item_id"], args["include_children"])
+        return page_of(query, pagination_parameters)
 
 
 @stock_blp.route("/card")

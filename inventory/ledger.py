@@ -10,6 +10,7 @@ number of statements, whatever its length: at most 8 (see tests/inventory/test_l
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import NamedTuple
@@ -82,20 +83,37 @@ class InsufficientStock(DomainError):
     code = "insufficient_stock"
 
     def __init__(
-        self, item_name: str, location_name: str, available: Decimal, requested: Decimal, item_id: int, location_id: int
+        self,
+        item_name: str,
+        location_name: str,
+        available: Decimal,
+        requested: Decimal,
+        item_id: int,
+        location_id: int,
+        expired: Decimal = Decimal(0),
     ) -> None:
+        args = {
+            "item": item_name,
+            "location": location_name,
+            "available": _plain(available),
+            "requested": _plain(requested),
+            "expired": _plain(expired),
+        }
+        if expired > 0:
+            message = _(
+                "Not enough %(item)s at %(location)s: %(available)s available, %(requested)s needed; %(expired)s more"
+                " are past their expiry date and cannot be used: write them off or send them back to the supplier.",
+                **args,
+            )
+        else:
+            message = _("Not enough %(item)s at %(location)s: %(available)s available, %(requested)s needed.", **args)
         super().__init__(
-            _(
-                "Not enough %(item)s at %(location)s: %(available)s available, %(requested)s needed.",
-                item=item_name,
-                location=location_name,
-                available=_plain(available),
-                requested=_plain(requested),
-            ),
+            message,
             item_id=item_id,
             location_id=location_id,
             available=str(available.quantize(QTY_PLACES)),
             requested=str(requested.quantize(QTY_PLACES)),
+            expired=str(expired.quantize(QTY_PLACES)),
         )
 
 
@@ -478,27 +496,45 @@ def reverse_moves(move_ids: list[int], reference: str, user_id: int | None = Non
     )
 
 
-def pick_lots(item_id: int, location_id: int, quantity: Decimal) -> list[tuple[int | None, Decimal]]:
-    """Split a quantity over the lots at a location, first-expiring first (FEFO); lots without expiry last."""
+def pick_lots(
+    item_id: int, location_id: int, quantity: Decimal, usable_on: date | None = None
+) -> list[tuple[int | None, Decimal]]:
+    """Split a quantity over the lots at a location, first-expiring first (FEFO); lots without expiry last. With
+    `usable_on`, lots that expired before that day are not picked (and said so if they were needed)."""
     rows = db.session.execute(
-        select(StockBalance.lot_id, StockBalance.quantity)
+        select(StockBalance.lot_id, StockBalance.quantity, Lot.expiry_date)
         .outerjoin(Lot, Lot.id == StockBalance.lot_id)
         .where(StockBalance.item_id == item_id, StockBalance.location_id == location_id, StockBalance.quantity > 0)
         .order_by(Lot.expiry_date.is_(None), Lot.expiry_date, StockBalance.lot_id.is_(None), StockBalance.lot_id)
     ).all()
-    picks: list[tuple[int | None, Decimal]] = []
-    remaining = quantity
-    for lot_id, available in rows:
+    held = [_Held(item_id, location_id, lot_id, Decimal(q), expiry) for lot_id, q, expiry in rows]
+    return [(lot_id, q) for _, lot_id, q in _pick(item_id, location_id, held, quantity, usable_on)]
+
+
+def _expired(row: "_Held", usable_on: date | None) -> bool:
+    return usable_on is not None and row.expiry_date is not None and row.expiry_date < usable_on
+
+
+def _pick(
+    item_id: int, location_id: int, rows: list["_Held"], wanted: Decimal, usable_on: date | None
+) -> list[tuple[int, int | None, Decimal]]:
+    """Take `wanted` from rows already in FEFO order, skipping expired lots; refuse naming what is short."""
+    remaining, taken = wanted, []
+    for row in rows:
         if remaining <= 0:
             break
-        take = min(Decimal(available), remaining)
-        picks.append((lot_id, take))
+        if row.quantity <= 0 or _expired(row, usable_on):
+            continue
+        take = min(row.quantity, remaining)
+        taken.append((row.location_id, row.lot_id, take))
         remaining -= take
     if remaining > 0:
-        item = db.session.get(Item, item_id)
-        location = db.session.get(Location, location_id)
-        raise InsufficientStock(item.name_id, location.name, quantity - remaining, quantity, item_id, location_id)
-    return picks
+        expired = sum((r.quantity for r in rows if r.quantity > 0 and _expired(r, usable_on)), Decimal(0))
+        item, location = db.session.get(Item, item_id), db.session.get(Location, location_id)
+        raise InsufficientStock(
+            item.name_id, location.name, wanted - remaining, wanted, item_id, location_id, expired=expired
+        )
+    return taken
 
 
 @cache
@@ -547,47 +583,40 @@ def _fefo(row: _Held) -> tuple:
     )
 
 
-def available_under(location_id: int, item_ids: list[int]) -> dict[int, Decimal]:
-    """How much of each item a shop (with its shelves) holds for sale."""
+def available_under(location_id: int, item_ids: list[int], usable_on: date | None = None) -> dict[int, Decimal]:
+    """How much of each item a shop (with its shelves) holds for sale (with `usable_on`: not expired by then)."""
     found: dict[int, Decimal] = dict.fromkeys(item_ids, Decimal(0))
     for row in _stock_under(location_id, item_ids):
-        if row.quantity > 0:
+        if row.quantity > 0 and not _expired(row, usable_on):
             found[row.item_id] += row.quantity
     return found
 
 
 def pick_under(
-    location_id: int, quantities: dict[int, Decimal], exchanged: dict[int, int] | None = None
+    location_id: int,
+    quantities: dict[int, Decimal],
+    exchanged: dict[int, int] | None = None,
+    usable_on: date | None = None,
 ) -> dict[int, list[tuple[int, int | None, Decimal]]]:
-    """Split each item's quantity over the shop's shelves and lots, first-expiring first (FEFO), with the rows
-    locked; return {item id: [(location id, lot id, quantity)]}.
+    """Split each item's quantity over a place and the places under it (a shop's shelves, a warehouse's bins) and
+    their lots, first-expiring first (FEFO), then by place, with the rows locked; with `usable_on`, lots expired
+    before that day are never picked. Return {item id: [(location id, lot id, quantity)]}.
 
     The pick is made under the locks `post_moves` takes next (same rows, same order), so two tills selling the
     last units of an item kept on two shelves never refuse each other while the shop as a whole has them.
-    `exchanged` maps an item to the item that comes in where it leaves (a full cylinder's empty): its rows are
-    locked here too, in the same order, so the batch that follows takes no row lock out of order (`post_moves`
-    makes the empty's row wherever a full one arrives, so the row is there before any till sells from it)."""
+    `exchanged` maps an item to another item whose rows are locked too, in the same order (a full cylinder's
+    empty, which comes in where the full one leaves), so the batch that follows takes no row lock out of order
+    (`post_moves` makes the empty's row wherever a full one arrives, so the row is there before any till sells
+    from it)."""
     items = sorted(set(quantities) | set((exchanged or {}).values()))
     held = _stock_under(location_id, items, lock=True)
     rows: dict[int, list[_Held]] = defaultdict(list)
     for row in sorted(held, key=_fefo):
-        if row.quantity > 0 and row.item_id in quantities:
+        if row.item_id in quantities:
             rows[row.item_id].append(row)
-    picks: dict[int, list[tuple[int, int | None, Decimal]]] = {}
-    for item_id, wanted in quantities.items():
-        remaining, taken = wanted, []
-        for row in rows[item_id]:
-            if remaining <= 0:
-                break
-            take = min(row.quantity, remaining)
-            taken.append((row.location_id, row.lot_id, take))
-            remaining -= take
-        if remaining > 0:
-            item = db.session.get(Item, item_id)
-            location = db.session.get(Location, location_id)
-            raise InsufficientStock(item.name_id, location.name, wanted - remaining, wanted, item_id, location_id)
-        picks[item_id] = taken
-    return picks
+    return {
+        item_id: _pick(item_id, location_id, rows[item_id], wanted, usable_on) for item_id, wanted in quantities.items()
+    }
 
 
 def verify() -> list[dict]:

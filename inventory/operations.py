@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import audit
+from app.clock import today
 from app.db import db, lock, utcnow
 from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from app.terms import term
-from inventory.ledger import Move, post_moves, quantize_qty
+from inventory.ledger import Move, pick_lots, post_moves, quantize_qty
 from inventory.models import ADJUSTMENT_REASONS, Adjustment, AdjustmentLine, Location, Transfer, TransferLine
 from inventory.services import get_item, location_of_kind
 
@@ -150,9 +151,12 @@ def create_transfer(
     )
     for line in lines:
         item = get_item(line.item_id)
-        transfer.lines.append(
-            TransferLine(item_id=item.id, lot_id=line.lot_id, quantity=quantize_qty(line.quantity, item.base_unit))
-        )
+        quantity = quantize_qty(line.quantity, item.base_unit)
+        if item.is_lot_tracked and line.lot_id is None:  # no lot scanned: first-expiring first, none expired
+            for lot_id, part in pick_lots(item.id, from_location.id, quantity, usable_on=today()):
+                transfer.lines.append(TransferLine(item_id=item.id, lot_id=lot_id, quantity=part))
+        else:
+            transfer.lines.append(TransferLine(item_id=item.id, lot_id=line.lot_id, quantity=quantity))
     db.session.add(transfer)
     db.session.flush()
     via = location_of_kind("in_transit") if two_step else to_location

@@ -97,6 +97,9 @@ class ScanResultSchema(Schema):
 class StockQuerySchema(Schema):
     location_id = fields.Int(load_default=None)
     item_id = fields.Int(load_default=None)
+    include_children = fields.Bool(
+        load_default=True, metadata={"description": "Count the places under the location too (default: yes)"}
+    )
 
 
 class BalanceSchema(Schema):

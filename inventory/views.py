@@ -1,7 +1,11 @@
 """The inventory screens: look up by scan, stock on hand, stock card, adjustment, transfer, labels (the stock
 counts are in count_views.py)."""
 
+from datetime import date
+from itertools import repeat
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -220,10 +224,12 @@ def _post_transfer():
     if target is None:
         errors["to_location_id"] = _("Choose where the stock goes.")
     lines, shown = [], []
-    for code, qty_text in zip(form.getlist("code"), form.getlist("quantity"), strict=False):
+    rows = zip(form.getlist("code"), form.getlist("quantity"), form.getlist("lot") or repeat(""), strict=False)
+    for code, qty_text, lot_text in rows:
         if not code.strip():
             continue
-        shown.append({"code": code, "quantity": qty_text})
+        row = {"code": code, "quantity": qty_text, "lot": lot_text.strip(), "name": "", "lots": []}
+        shown.append(row)
         quantity = parse_decimal(qty_text, "lines", errors)
         try:
             scanned = services.resolve_scan(code)
@@ -233,10 +239,18 @@ def _post_transfer():
         if scanned.item is None or quantity is None:
             errors.setdefault("lines", _("Code %(code)s is not an item.", code=code))
             continue
+        row["name"] = f"{scanned.item.name(str(get_locale()))} · {scanned.packaging.name}"
+        lot_code = row["lot"] or scanned.lot_code
+        if scanned.item.is_lot_tracked and source is not None:
+            held = services.stock_on_hand(source.id, scanned.item.id, include_children=False)
+            row["lots"] = sorted((b for b in held if b.lot), key=lambda b: (b.lot.expiry_date or date.max, b.lot.code))
         lot_id = None
-        if scanned.lot_code:
-            lot = db.session.scalar(select(Lot).where(Lot.item_id == scanned.item.id, Lot.code == scanned.lot_code))
-            lot_id = lot.id if lot else None
+        if lot_code:
+            lot = db.session.scalar(select(Lot).where(Lot.item_id == scanned.item.id, Lot.code == lot_code))
+            if lot is None:
+                errors["lines"] = _("%(item)s has no lot %(lot)s.", item=scanned.item.name_id, lot=lot_code)
+                continue
+            lot_id = lot.id
         lines.append(operations.TransferLineInput(scanned.item.id, quantity, lot_id))
     if not lines and "lines" not in errors:
         errors["lines"] = _("Scan at least one item.")

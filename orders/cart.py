@@ -289,17 +289,23 @@ def quote(cart: Cart, user: User) -> Quote:
     wanted = priced.base_quantities()
     statuses = caps.preview(wanted, priced.buyer, day) if wanted else []
     priced.problems += [caps.cap_message(s) for s in statuses if not s.fits]
-    available = ledger.available_under(till.location_id, sorted(wanted)) if wanted else {}
-    for item_id, quantity in wanted.items():
-        if available[item_id] < quantity:
-            item = next(line.item for line in priced.lines if line.item.id == item_id)
-            priced.problems.append(
-                _(
-                    "Not enough %(item)s at the shop: %(available)s left.",
-                    item=item.name_id,
-                    available=format_qty(available[item_id]),
-                )
+    available = ledger.available_under(till.location_id, sorted(wanted), usable_on=day) if wanted else {}
+    short = [item_id for item_id, quantity in wanted.items() if available[item_id] < quantity]
+    held = ledger.available_under(till.location_id, short) if short else {}
+    for item_id in short:
+        item = next(line.item for line in priced.lines if line.item.id == item_id)
+        left, expired = format_qty(available[item_id]), format_qty(held[item_id] - available[item_id])
+        if held[item_id] > available[item_id]:
+            message = _(
+                "Not enough %(item)s at the shop: %(available)s left; %(expired)s more are past their expiry date"
+                " and cannot be sold.",
+                item=item.name_id,
+                available=left,
+                expired=expired,
             )
+        else:
+            message = _("Not enough %(item)s at the shop: %(available)s left.", item=item.name_id, available=left)
+        priced.problems.append(message)
     return Quote(priced, statuses, available)
 
 

@@ -138,7 +138,7 @@ def post_sale(cart: Cart, payments: list[PaymentIn], key: str, user: User) -> Sa
     wanted = priced.base_quantities()
     taken = caps.take(wanted, priced.buyer, day)
     exchanged = {line.item.id: line.item.empty_item_id for line in priced.lines if line.empties_in}
-    picks = ledger.pick_under(location_id, wanted, exchanged)
+    picks = ledger.pick_under(location_id, wanted, exchanged, usable_on=day)  # never an expired lot
     moves, from_location = _moves(priced, picks, receipt_number)
 
     buyer = priced.buyer

@@ -177,6 +177,42 @@ def test_transfer_to_the_shop_by_scanning(page, tr):
     assert stock[("GULA1", "GDG-A-02", "")] == 57  # 60 - 3
 
 
+@pytest.mark.browser
+def test_a_lot_tracked_transfer_by_scanning_takes_the_first_to_expire_and_fast_scans_all_count(page, tr):
+    """The SPHP pack's plain EAN (no lot) scanned twice: one line of 2, the bin's lots offered, first to expire
+    taken by default (before: refused, 'ada 0, perlu 2'). Then 20 sugar scans typed at 5 ms a key with no pause
+    between them: one line of 20, none lost or glued."""
+    login(page, "warehouse")
+    page.goto("/stock/transfer")
+    choose_location(page, "#from_location_id", "GDG-A-01")
+    choose_location(page, "#to_location_id", "TKO-R1")
+    page.click("#scan")
+    scan(page, SPHP_PACK)
+    scan(page, SPHP_PACK)
+    line = page.locator("#lines tbody tr")
+    expect(line.locator('input[name="quantity"]')).to_have_value("2")
+    lots = line.locator("select.lot option")
+    expect(lots).to_have_count(3)
+    assert [o.split(" · ")[0] for o in lots.all_inner_texts()[1:]] == ["SPHP-2610B", "SPHP-2611A"]
+    expect(line.locator("select.lot")).to_have_value("")
+    page.click("#save-transfer")
+    expect(flash(page, "success")).to_be_visible()
+    stock = stock_everywhere(page)
+    assert stock[("SPHP5", "TKO-R1", "SPHP-2610B")] == 12  # 10 + 2, the lot expiring first
+    assert stock[("SPHP5", "GDG-A-01", "SPHP-2611A")] == 40
+
+    page.goto("/stock/transfer")
+    choose_location(page, "#from_location_id", "GDG-A-02")
+    choose_location(page, "#to_location_id", "TKO-R2")
+    page.click("#scan")
+    for _ in range(20):
+        page.keyboard.type(SUGAR, delay=5)
+        page.keyboard.press("Enter")
+    expect(page.locator("#lines tbody tr input[name='quantity']")).to_have_value("20")
+    expect(page.locator("#lines tbody tr")).to_have_count(1)
+    expect(page.locator("#scan-message")).to_have_text("")
+
+
 # --- 4. two-step transfer via in-transit -------------------------------------------------------------------
 
 

@@ -1,5 +1,7 @@
 import json
+import re
 import uuid
+from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import func, select, text
@@ -277,3 +279,67 @@ def test_while_the_first_request_is_in_flight_the_same_key_gets_409(api, demo, a
             assert busy.get_json()["type"] == "/problems/idempotency_key_in_flight"
     done = clerk.post("/api/stock/adjustments", json=_adjust(clerk, source, sugar_id(clerk)), key=key)
     assert done.status_code == 201
+
+
+def _sphp_and_bins(clerk, demo):
+    from datetime import date, timedelta
+
+    from inventory.ledger import Move, post_moves
+    from inventory.models import Item, Location
+    from inventory.services import get_or_create_lot
+
+    sphp = demo.scalar(select(Item).where(Item.sku == "SPHP5"))
+    bin_a, shelf, vendor = (
+        demo.scalar(select(Location).where(Location.code == c)) for c in ("GDG-A-01", "TKO-R1", "V-PEMASOK")
+    )
+    stale = get_or_create_lot(sphp, "SPHP-OLD", date.today() - timedelta(days=1))  # expired yesterday
+    post_moves([Move(sphp.id, vendor.id, bin_a.id, D(5), "receipt", "GR-OLD", lot_id=stale.id, unit_cost=D(56500))])
+    return sphp, bin_a, shelf
+
+
+def test_a_lot_tracked_transfer_without_a_lot_takes_the_first_to_expire_never_an_expired_one(api, demo):
+    """GDG-A-01 holds SPHP in two good lots (20 of 2610B, 40 of 2611A) and 5 packs that expired yesterday: 30 go
+    as 20 + 10, first to expire first. Before, a line without a lot was refused ('ada 0, perlu 30')."""
+    clerk = api("warehouse")
+    sphp, bin_a, shelf = _sphp_and_bins(clerk, demo)
+    body = {"from_location_id": bin_a.id, "to_location_id": shelf.id, "lines": [{"item_id": sphp.id, "quantity": "30"}]}
+    done = clerk.post("/api/stock/transfers", json=body)
+    assert done.status_code == 201, done.get_json()
+    lots = {ln["lot_id"]: ln["quantity"] for ln in done.get_json()["lines"]}
+    on_shelf = {
+        r["lot_code"]: r["quantity"]
+        for r in clerk.get(f"/api/stock/on-hand?item_id={sphp.id}&location_id={shelf.id}").get_json()
+    }
+    assert sorted(lots.values()) == ["10.000", "20.000"]
+    assert on_shelf == {"SPHP-2610B": "30.000", "SPHP-2611A": "10.000"}  # 10 were there already
+    too_many = clerk.post("/api/stock/transfers", json={**body, "lines": [{"item_id": sphp.id, "quantity": "31"}]})
+    problem = too_many.get_json()
+    assert too_many.status_code == 409
+    assert (problem["available"], problem["requested"], problem["expired"]) == ("30.000", "31.000", "5.000")
+    assert "kedaluwarsa" in problem["detail"]
+
+
+def test_the_transfer_screen_keeps_its_lines_on_a_refusal_and_moves_a_chosen_lot(client, login, demo):
+    """Scanning the SPHP pack twice and asking for more than the bin has is refused; the page comes back with
+    the lines as they were, named, with the bin's lots to choose from (before: no names, and no lots at all).
+    Choosing lot 2611A moves that lot, not the first to expire."""
+    from inventory.models import Item, Location
+    from inventory.services import stock_on_hand
+    from tests.inventory.test_counts_api import form_post
+
+    login("warehouse")
+    sphp = demo.scalar(select(Item).where(Item.sku == "SPHP5"))
+    bin_a, shelf = (demo.scalar(select(Location).where(Location.code == c)) for c in ("GDG-A-01", "TKO-R1"))
+    pack = "8991000000300"
+    form = {"from_location_id": str(bin_a.id), "to_location_id": str(shelf.id), "code": pack, "lot": ""}
+    refused = form_post(client, "/stock/transfer", "/stock/transfer", {**form, "quantity": "61"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "tidak cukup" in page and "ada 60, perlu 61" in page
+    row = page[page.index("<tbody>", page.index('id="lines"')) : page.index("</tbody>", page.index('id="lines"'))]
+    assert 'value="8991000000300"' in row and "Beras SPHP 5 kg · Pak 5 kg" in row and 'value="61"' in row
+    assert re.findall(r'<option value="(SPHP-[^"]+)"', row) == ["SPHP-2610B", "SPHP-2611A"]
+    moved = form_post(client, "/stock/transfer", "/stock/transfer", {**form, "quantity": "5", "lot": "SPHP-2611A"})
+    assert moved.status_code == 302
+    on_shelf = {b.lot.code: b.quantity for b in stock_on_hand(shelf.id, sphp.id)}
+    assert on_shelf == {"SPHP-2610B": D(10), "SPHP-2611A": D(5)}

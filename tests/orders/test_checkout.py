@@ -223,3 +223,30 @@ def test_a_scanned_product_says_whether_it_is_sold_by_weight(shop):
     assert (sugar.kind, sugar.by_weight, sugar.name) == ("item", False, "Gula pasir 1 kg")
     member = cart.identify("kkmp-000001")
     assert (member.kind, member.member.full_name) == ("member", "Siti Aminah")
+
+
+def test_an_expired_lot_is_never_sold_and_the_till_says_why(shop):
+    """The shop's 10 SPHP packs (lot 2610B) expired yesterday; one pack of lot 2611A is moved to the shelf. The
+    sale takes 2611A although 2610B expires first (before: the expired lot went first); the next pack is refused
+    with the expired stock named, on the quote and at posting."""
+    from datetime import timedelta
+
+    from app.clock import today
+    from inventory.models import Lot
+
+    expired = db.session.scalar(select(Lot).where(Lot.code == "SPHP-2610B"))
+    expired.expiry_date = today() - timedelta(days=1)
+    good = db.session.scalar(select(Lot).where(Lot.code == "SPHP-2611A"))
+    sphp, bin_a, shelf = shop.items["SPHP5"], shop.locations["GDG-A-01"], shop.locations["TKO-R1"]
+    ledger.post_moves([ledger.Move(sphp.id, bin_a.id, shelf.id, Decimal(1), "transfer", "T-1", lot_id=good.id)])
+    shop.sell((SPHP, 1, None), member=SITI)
+    sold = db.session.scalar(select(StockMove).where(StockMove.item_id == sphp.id, StockMove.reason == "sale"))
+    assert sold.lot_id == good.id
+    quote = cart.quote(shop.cart((SPHP, 1, None), member=SITI), shop.cashier)
+    assert quote.priced.problems == [
+        "Beras SPHP 5 kg di toko tidak cukup: sisa 0; 10 lagi sudah kedaluwarsa dan tidak boleh dijual."
+    ]
+    with pytest.raises(InsufficientStock) as refused:
+        shop.sell((SPHP, 1, None), member=SITI)
+    assert refused.value.extra["expired"] == "10.000"
+    assert "10 lagi sudah kedaluwarsa" in refused.value.message
