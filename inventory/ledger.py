@@ -497,16 +497,24 @@ def reverse_moves(move_ids: list[int], reference: str, user_id: int | None = Non
 
 
 def pick_lots(
-    item_id: int, location_id: int, quantity: Decimal, usable_on: date | None = None
+    item_id: int,
+    location_id: int,
+    quantity: Decimal,
+    usable_on: date | None = None,
+    lot_ids: list[int] | None = None,
 ) -> list[tuple[int | None, Decimal]]:
     """Split a quantity over the lots at a location, first-expiring first (FEFO); lots without expiry last. With
-    `usable_on`, lots that expired before that day are not picked (and said so if they were needed)."""
-    rows = db.session.execute(
+    `usable_on`, lots that expired before that day are not picked (and said so if they were needed); with
+    `lot_ids`, only those lots."""
+    statement = (
         select(StockBalance.lot_id, StockBalance.quantity, Lot.expiry_date)
         .outerjoin(Lot, Lot.id == StockBalance.lot_id)
         .where(StockBalance.item_id == item_id, StockBalance.location_id == location_id, StockBalance.quantity > 0)
         .order_by(Lot.expiry_date.is_(None), Lot.expiry_date, StockBalance.lot_id.is_(None), StockBalance.lot_id)
-    ).all()
+    )
+    if lot_ids is not None:
+        statement = statement.where(StockBalance.lot_id.in_(lot_ids))
+    rows = db.session.execute(statement).all()
     held = [_Held(item_id, location_id, lot_id, Decimal(q), expiry) for lot_id, q, expiry in rows]
     return [(lot_id, q) for _, lot_id, q in _pick(item_id, location_id, held, quantity, usable_on)]
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.auth import roles_required
 from app.db import db
-from app.errors import NotFound
+from app.errors import NotFound, ValidationFailed
 from app.idempotency import idempotent
 from app.pagination import page_of
 from inventory.models import Location
@@ -209,6 +209,24 @@ class ReceiptEmpties(MethodView):
         found = receiving.get_receipt(receipt_id)
         receiving.hand_back_empties(found, data["count"])
         return found
+
+
+@receipts_blp.route("/<int:receipt_id>/returns")
+class ReceiptReturns(MethodView):
+    @roles_required(*STAFF)
+    @idempotent
+    @receipts_blp.arguments(schemas.SupplierReturnInSchema)
+    @receipts_blp.response(201, schemas.SupplierReturnSchema(many=True))
+    def post(self, data, receipt_id):
+        """Send goods of a posted receipt back to the supplier from where they are now (stock or quarantine): in
+        the lot given or, without one, the receipt's lots first to expire first (one return per lot)."""
+        found = receiving.get_receipt(receipt_id)
+        location = db.session.get(Location, data["location_id"])
+        if location is None:
+            raise ValidationFailed(_("Choose where the goods are now."), fields={"location_id": [_("Not found.")]})
+        return receiving.return_to_supplier(
+            found, data["item_id"], data["quantity"], data["reason"], location, current_user, data["lot_code"]
+        )
 
 
 @receipts_blp.route("/<int:receipt_id>/<any(approve, post):action>")

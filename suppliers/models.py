@@ -7,7 +7,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Money, Qty, Rate, TimestampMixin, UTCDateTime, db
-from inventory.models import Item, Location, Packaging
+from inventory.models import Item, Location, Lot, Packaging
 
 PAYMENT_TERMS = ("cash", "transfer", "cashless")
 PO_STATUSES = ("draft", "submitted", "approved", "partially_received", "received", "closed", "cancelled")
@@ -258,6 +258,7 @@ class SupplierReturn(TimestampMixin, db.Model):
 
     receipt: Mapped[Receipt] = relationship(backref="returns")
     item: Mapped[Item] = relationship()
+    lot: Mapped[Lot | None] = relationship()
     location: Mapped[Location] = relationship()
 
     @property

@@ -14,8 +14,8 @@ from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from app.formatting import format_qty
 from app.terms import term
 from inventory import services as inventory
-from inventory.ledger import Move, pick_under, post_moves, quantize_qty
-from inventory.models import Item
+from inventory.ledger import Move, pick_lots, pick_under, post_moves, quantize_qty
+from inventory.models import Item, Lot
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, Receipt, ReceiptLine, SupplierReturn
 
 RECEIVABLE = ("approved", "partially_received")
@@ -330,55 +330,72 @@ def _empties_back(receipt: Receipt, destination_id: int, supplier_id: int) -> li
 
 
 def return_to_supplier(
-    receipt: Receipt, item_id: int, quantity: Decimal, reason: str, location, user, lot_id: int | None = None
-) -> SupplierReturn:
-    """Send goods of a posted receipt back to the supplier, from where they are now (the ledger refuses more
-    than is there); the order's received quantity is not changed: what was delivered was delivered. Returns from
-    one receipt go one at a time (its row locked), so together they never exceed what it brought."""
+    receipt: Receipt, item_id: int, quantity: Decimal, reason: str, location, user, lot_code: str | None = None
+) -> list[SupplierReturn]:
+    """Send goods of a posted receipt back to the supplier, from where they are now (stock or quarantine; the
+    ledger refuses more than is there); the order's received quantity is not changed: what was delivered was
+    delivered. A lot-tracked item goes back in the lot chosen or, without one, in the lots this receipt brought,
+    first to expire first (expired ones included: they are the ones that go back), one return per lot. Returns
+    from one receipt go one at a time (its row locked), so together they never exceed what it brought."""
     lock(receipt)
     db.session.expire(receipt, ["returns"])
     if receipt.status != "posted":
         raise DomainError(_("Post the receipt before returning goods from it."))
-    received = sum(
-        (
-            ln.quantity
-            for ln in receipt.lines
-            if ln.item_id == item_id and ln.quantity > 0 and ln.condition != "rejected"
-        ),
-        Decimal(0),
-    )
+    brought = [ln for ln in receipt.lines if ln.item_id == item_id and ln.quantity > 0 and ln.condition != "rejected"]
+    received = sum((ln.quantity for ln in brought), Decimal(0))
     returned = sum((r.quantity for r in receipt.returns if r.item_id == item_id), Decimal(0))
     if received == 0:
         raise ValidationFailed(
             _("That item did not come in on this receipt."), fields={"item_id": [_("Not received.")]}
         )
-    if not reason.strip():
+    if not (reason or "").strip():
         raise ValidationFailed(_("Say why the goods go back."), fields={"reason": [_("Required.")]})
+    item = brought[0].item
+    quantity = quantize_qty(quantity, item.base_unit)
     if quantity <= 0 or quantity + returned > received:
         raise ValidationFailed(
             _("At most %(n)s can go back from this receipt.", n=format_qty(received - returned)),
             fields={"quantity": [_("Too many.")]},
         )
-    entry = SupplierReturn(
-        receipt=receipt,
-        item_id=item_id,
-        lot_id=lot_id,
-        location=location,
-        quantity=quantity,
-        reason=reason.strip(),
-        created_by_id=user.id,
-    )
-    db.session.add(entry)
-    db.session.flush()
+    if not location.tracks_stock:
+        raise ValidationFailed(_("Choose where the goods are now."), fields={"location_id": [_("Not ours.")]})
+    lot_id = None
+    if lot_code:
+        lot_id = db.session.scalar(select(Lot.id).where(Lot.item_id == item_id, Lot.code == lot_code.strip()))
+        if lot_id is None:
+            raise ValidationFailed(_("No lot %(lot)s of this item.", lot=lot_code), fields={"lot": [_("Not found.")]})
+    parts: list[tuple[int | None, Decimal]] = [(lot_id, quantity)]
+    if item.is_lot_tracked and lot_id is None:
+        codes = {ln.lot_code for ln in brought if ln.lot_code}
+        lots = [lot for lot in db.session.scalars(select(Lot).where(Lot.item_id == item_id, Lot.code.in_(codes)))]
+        parts = pick_lots(item_id, location.id, quantity, lot_ids=[lot.id for lot in lots])
     supplier = inventory.location_of_kind("supplier")
+    entries = []
+    for part_lot, part in parts:
+        entry = SupplierReturn(
+            receipt=receipt,
+            item_id=item_id,
+            lot_id=part_lot,
+            location=location,
+            quantity=part,
+            reason=reason.strip(),
+            created_by_id=user.id,
+        )
+        db.session.add(entry)
+        entries.append(entry)
+    db.session.flush()
     post_moves(
-        [Move(item_id, location.id, supplier.id, quantity, "supplier_return", entry.reference, lot_id=lot_id)],
+        [
+            Move(item_id, location.id, supplier.id, e.quantity, "supplier_return", e.reference, lot_id=e.lot_id)
+            for e in entries
+        ],
         user_id=user.id,
     )
-    audit.record(
-        "create",
-        "supplier_return",
-        entry.id,
-        {"receipt": receipt.reference, "item_id": item_id, "quantity": quantity, "reason": entry.reason},
-    )
-    return entry
+    for e in entries:
+        audit.record(
+            "create",
+            "supplier_return",
+            e.id,
+            {"receipt": receipt.reference, "item_id": item_id, "lot_id": e.lot_id, "quantity": e.quantity},
+        )
+    return entries

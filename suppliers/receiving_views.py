@@ -76,6 +76,7 @@ def _receipt_page(found, form, errors, status=200):
     return render_template(
         "suppliers/receipt.html",
         returnable=list(returnable.values()),
+        return_lots=sorted({ln.lot_code for ln in found.lines if ln.lot_code and ln.quantity > 0}),
         locations=stock_locations(),
         receipt=found,
         order=found.order,
@@ -136,15 +137,21 @@ def _change_receipt(found):
                 errors["scan"] = _("Choose where the goods are now.")
             if errors:
                 return _receipt_page(found, form, errors, 422)
-            entry = receiving.return_to_supplier(
-                found, form.get("item_id", type=int) or 0, quantity, form.get("reason", ""), location, current_user
+            entries = receiving.return_to_supplier(
+                found,
+                form.get("item_id", type=int) or 0,
+                quantity,
+                form.get("reason", ""),
+                location,
+                current_user,
+                form.get("lot", "").strip() or None,
             )
             flash(
                 _(
                     "%(ref)s: %(qty)s %(item)s back to %(supplier)s.",
-                    ref=entry.reference,
+                    ref=", ".join(e.reference for e in entries),
                     qty=format_qty(quantity),
-                    item=entry.item.name(str(get_locale())),
+                    item=entries[0].item.name(str(get_locale())),
                     supplier=found.order.supplier.name,
                 ),
                 "success",

@@ -120,6 +120,28 @@ class ReceiptEmptiesSchema(Schema):
     count = fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0))
 
 
+class SupplierReturnInSchema(Schema):
+    item_id = fields.Int(required=True)
+    quantity = fields.Decimal(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    location_id = fields.Int(required=True, metadata={"description": "Where the goods are now (stock or quarantine)"})
+    lot_code = fields.Str(
+        load_default=None, validate=validate.Length(max=40), metadata={"description": "Without: first to expire"}
+    )
+
+
+class SupplierReturnSchema(Schema):
+    id = fields.Int()
+    reference = fields.Str()
+    receipt_id = fields.Int()
+    item_id = fields.Int()
+    item_name = fields.Str(attribute="item.name_id")
+    lot_code = fields.Str(attribute="lot.code", allow_none=True)
+    location_code = fields.Str(attribute="location.code")
+    quantity = fields.Decimal(as_string=True, places=3)
+    reason = fields.Str()
+
+
 class ReceiptLineSchema(Schema):
     id = fields.Int()
     item_id = fields.Int()
@@ -149,6 +171,7 @@ class ReceiptSchema(Schema):
     order_status = fields.Str(attribute="order.status")
     status = fields.Str()
     lines = fields.List(fields.Nested(ReceiptLineSchema))
+    returns = fields.List(fields.Nested(SupplierReturnSchema))
     progress = fields.Method("_progress")
     needs_manager = fields.Method("_needs_manager")
 

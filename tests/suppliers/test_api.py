@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from sqlalchemy import select
 
 from inventory.models import Item, Location
@@ -121,3 +123,60 @@ def test_unknown_ids_are_problems_never_a_500(api, demo):
     order = manager.post("/api/purchase-orders", json={"supplier_id": agent, "destination_id": warehouse}).get_json()
     unknown_item = manager.post(f"/api/purchase-orders/{order['id']}/lines", json={"item_id": 999999, "packs": "1"})
     assert unknown_item.status_code == 422
+
+
+def test_lot_tracked_goods_go_back_to_the_supplier_by_api_first_to_expire_or_the_lot_chosen(api, shop):
+    """Bulog delivers 24 SPHP packs in two lots (10 of them damaged, to quarantine); 6 go back from the
+    warehouse without a lot (the 4 of the lot expiring first, then 2 of the other), then 1 in the lot chosen;
+    2 damaged ones go back from quarantine. Before: no API, and the screen's return (no lot) was refused."""
+    receipt = _sphp_receipt(shop)
+    clerk = api("warehouse")
+    quarantine = shop.locations["V-KARANTINA"]
+    url = f"/api/receipts/{receipt.id}/returns"
+    sphp = shop.items["SPHP5"].id
+    body = {"item_id": sphp, "quantity": "6", "reason": "karung sobek", "location_id": shop.warehouse.id}
+    first = clerk.post(url, json=body)
+    assert first.status_code == 201, first.get_json()
+    assert [(r["lot_code"], r["quantity"]) for r in first.get_json()] == [("SPHP-L0", "4.000"), ("SPHP-L1", "2.000")]
+    chosen = clerk.post(url, json={**body, "quantity": "1", "lot_code": "SPHP-L1"})
+    assert [(r["lot_code"], r["quantity"]) for r in chosen.get_json()] == [("SPHP-L1", "1.000")]
+    damaged = clerk.post(url, json={**body, "quantity": "2", "location_id": quarantine.id})
+    assert [(r["lot_code"], r["location_code"]) for r in damaged.get_json()] == [("SPHP-L0", "V-KARANTINA")]
+    unknown = clerk.post(url, json={**body, "quantity": "1", "lot_code": "NOPE"})
+    assert unknown.status_code == 422 and "lot" in unknown.get_json()["errors"]
+    too_many = clerk.post(url, json={**body, "quantity": "16"})  # 24 came, 9 went back
+    assert too_many.status_code == 422 and "quantity" in too_many.get_json()["errors"]
+    returns = clerk.get(f"/api/receipts/{receipt.id}").get_json()["returns"]
+    assert sum(Decimal(r["quantity"]) for r in returns) == Decimal(9)
+
+
+def _sphp_receipt(shop):
+    """A posted Bulog receipt of 24 SPHP packs: 10 of lot L1, 4 of lot L0 (expiring first), 10 damaged of L0."""
+    from datetime import date
+
+    from demo import ean13
+    from suppliers import receiving
+    from tests.suppliers.test_receiving import approved_order
+
+    order = approved_order(shop, shop.bulog, [("SPHP5", 3)])  # 3 bales of 10
+    receipt = receiving.open_receipt(order, shop.clerk)
+    bale = ean13("899100000031")
+    receiving.scan_into(receipt, bale, shop.clerk, lot_code="SPHP-L1", expiry=date(2027, 8, 31))
+    receiving.scan_into(receipt, bale, shop.clerk, lot_code="SPHP-L0", expiry=date(2027, 7, 31), times=Decimal("0.4"))
+    receiving.scan_into(receipt, bale, shop.clerk, lot_code="SPHP-L0", expiry=date(2027, 7, 31), condition="damaged")
+    receiving.post(receipt.id, shop.clerk)
+    return receipt
+
+
+def test_the_receipt_screen_sends_lot_tracked_goods_back_without_a_lot(client, login, shop):
+    from tests.inventory.test_counts_api import form_post
+
+    receipt = _sphp_receipt(shop)
+    login("warehouse")
+    url = f"/purchasing/receipts/{receipt.id}"
+    data = {"action": "return", "item_id": str(shop.items["SPHP5"].id), "quantity": "5", "reason": "basah"}
+    sent = form_post(client, url, url, {**data, "location_id": str(shop.warehouse.id), "lot": ""})
+    assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
+    page = client.get(url).get_data(as_text=True)
+    assert "(lot SPHP-L0)" in page and "(lot SPHP-L1)" in page  # 4 of the first to expire, then 1
+    assert '<option value="SPHP-L0">' in page

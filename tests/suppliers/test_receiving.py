@@ -161,7 +161,7 @@ def test_returning_goods_of_a_receipt_to_the_supplier(shop):
     with pytest.raises(DomainError):
         receiving.return_to_supplier(receipt, shop.items["GULA1"].id, Decimal(5), "semut", shop.warehouse, shop.clerk)
     receiving.post(receipt.id, shop.clerk)
-    entry = receiving.return_to_supplier(
+    [entry] = receiving.return_to_supplier(
         receipt, shop.items["GULA1"].id, Decimal(5), "ada semut", shop.warehouse, shop.clerk
     )
     assert on_hand(shop.items["GULA1"], shop.warehouse) == Decimal(35)
