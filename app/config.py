@@ -56,6 +56,7 @@ class Config:
     MEMBER_NUMBER_PREFIX = "KKMP"  # member numbers are KKMP-000123
     HET_ZONE = "kaltim-balikpapan"  # which legal ceilings (HET) apply: they differ by zone and province
     OVER_RECEIPT_TOLERANCE_PERCENT = 5  # receiving more than ordered by more than this needs a manager
+    EXPIRY_WARNING_DAYS = 30  # a lot expiring within this many days needs a manager's word to be received
     COUNT_RECOUNT_PERCENT = Decimal("2")  # a counted line this far from the expected quantity is recounted...
     COUNT_RECOUNT_MINIMUM = Decimal("1")  # ...and at least this many base units away
     SCAN_TERMINATOR = "Enter"

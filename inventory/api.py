@@ -180,6 +180,28 @@ class RejectAdjustment(MethodView):
         return operations.reject_adjustment(operations.get_adjustment(adjustment_id), current_user)
 
 
+@stock_blp.route("/expiring")
+class Expiring(MethodView):
+    @roles_required(*ALL)
+    @stock_blp.arguments(schemas.ExpiringQuerySchema, location="query")
+    @stock_blp.response(200, schemas.ExpiringSchema(many=True))
+    def get(self, args):
+        """Lots held that have expired or expire within their item's warning days, the soonest first."""
+        return services.expiring(args["location_id"])
+
+
+@stock_blp.route("/expiring/<int:balance_id>/write-off")
+class ExpiringWriteOff(MethodView):
+    @roles_required(*STOCK_STAFF)
+    @idempotent
+    @stock_blp.arguments(schemas.DisposeSchema)
+    @stock_blp.response(201, schemas.AdjustmentSchema)
+    def post(self, data, balance_id):
+        """Write a lot's stock at one place off as expired, in one action (an adjustment: above the value
+        threshold it waits for a manager)."""
+        return operations.write_off_lot(balance_id, current_user, data["note"])
+
+
 @stock_blp.route("/transfers")
 class Transfers(MethodView):
     @roles_required(*STOCK_STAFF)

@@ -42,6 +42,7 @@ class Item(TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint("base_unit IN ('kg','pack','cylinder','piece')", name="base_unit"),
         CheckConstraint("average_cost >= 0", name="average_cost"),
+        CheckConstraint("min_shelf_life_days BETWEEN 0 AND 3650", name="min_shelf_life_days"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +55,9 @@ class Item(TimestampMixin, db.Model):
     is_price_regulated: Mapped[bool] = mapped_column(default=False)
     is_lot_tracked: Mapped[bool] = mapped_column(default=False)
     is_expiry_tracked: Mapped[bool] = mapped_column(default=False)
+    # A delivery's lot must still have this many days before it expires, else a manager decides (None: the
+    # cooperative's EXPIRY_WARNING_DAYS); also how early the item shows on the expiring-soon list.
+    min_shelf_life_days: Mapped[int | None]
     # A returnable container: the full LPG 3 kg cylinder points at its empty cylinder item.
     empty_item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
     is_active: Mapped[bool] = mapped_column(default=True)

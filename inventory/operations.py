@@ -14,7 +14,15 @@ from app.db import db, lock, utcnow
 from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from app.terms import term
 from inventory.ledger import Move, pick_lots, post_moves, quantize_qty
-from inventory.models import ADJUSTMENT_REASONS, Adjustment, AdjustmentLine, Location, Transfer, TransferLine
+from inventory.models import (
+    ADJUSTMENT_REASONS,
+    Adjustment,
+    AdjustmentLine,
+    Location,
+    StockBalance,
+    Transfer,
+    TransferLine,
+)
 from inventory.services import get_item, location_of_kind
 
 # --- adjustments -----------------------------------------------------------------------------------------
@@ -66,6 +74,16 @@ def create_adjustment(location: Location, reason: str, lines: list[AdjustmentLin
     if adjustment.value <= current_app.config["ADJUSTMENT_APPROVAL_THRESHOLD"] or user.has_role("manager"):
         _post_adjustment(adjustment, user)
     return adjustment
+
+
+def write_off_lot(balance_id: int, user, note: str = "") -> Adjustment:
+    """Write a lot's whole stock at one place off as expired, in one action: an adjustment of reason 'expired'
+    (posted at once, or held for a manager when its value passes the threshold, as any adjustment)."""
+    balance = db.session.get(StockBalance, balance_id)
+    if balance is None or balance.lot_id is None or balance.quantity <= 0:
+        raise NotFound(_("No stock of that lot there."))
+    line = AdjustmentLineInput(balance.item_id, -Decimal(balance.quantity), balance.lot_id)
+    return create_adjustment(balance.location, "expired", [line], note or balance.lot.code, user)
 
 
 def approve_adjustment(adjustment: Adjustment, user) -> Adjustment:

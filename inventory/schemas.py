@@ -32,6 +32,12 @@ class ItemSchema(Schema):
     is_price_regulated = fields.Bool(load_default=False)
     is_lot_tracked = fields.Bool(load_default=False)
     is_expiry_tracked = fields.Bool(load_default=False)
+    min_shelf_life_days = fields.Int(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(0, 3650),
+        metadata={"description": "Days of shelf life a delivery must still have (none: the cooperative's figure)"},
+    )
     empty_item_id = fields.Int(allow_none=True, load_default=None)
     is_active = fields.Bool(load_default=True)
     average_cost = fields.Decimal(as_string=True, dump_only=True)
@@ -169,6 +175,28 @@ class AdjustmentLineSchema(Schema):
     lot_id = fields.Int(allow_none=True)
     quantity = fields.Decimal(as_string=True)
     unit_cost = fields.Decimal(as_string=True)
+
+
+class ExpiringSchema(Schema):
+    balance_id = fields.Int(attribute="balance.id")
+    item_id = fields.Int(attribute="balance.item_id")
+    sku = fields.Str(attribute="balance.item.sku")
+    item_name = fields.Str(attribute="balance.item.name_id")
+    location_id = fields.Int(attribute="balance.location_id")
+    location_code = fields.Str(attribute="balance.location.code")
+    lot_code = fields.Str(attribute="balance.lot.code")
+    expiry = fields.Date(attribute="balance.lot.expiry_date")
+    quantity = fields.Decimal(as_string=True, attribute="balance.quantity")
+    days_left = fields.Int(metadata={"description": "Days until it expires; negative: expired that long ago"})
+    expired = fields.Bool()
+
+
+class ExpiringQuerySchema(Schema):
+    location_id = fields.Int(load_default=None, metadata={"description": "This place and the places under it"})
+
+
+class DisposeSchema(Schema):
+    note = fields.Str(load_default="", validate=validate.Length(max=200))
 
 
 class AdjustmentSchema(Schema):

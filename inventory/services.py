@@ -1,13 +1,15 @@
 """Inventory rules: items, packagings and barcodes, locations and lots, scanning, stock on hand and the card."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from app import audit
+from app.clock import today as clock_today
 from app.db import db
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.terms import term
@@ -16,6 +18,7 @@ from inventory.ledger import quantize_qty
 from inventory.models import (
     BASE_UNITS,
     LOCATION_KINDS,
+    UNTRACKED_KINDS,
     Barcode,
     Item,
     Location,
@@ -35,6 +38,7 @@ ITEM_FIELDS = [
     "is_price_regulated",
     "is_lot_tracked",
     "is_expiry_tracked",
+    "min_shelf_life_days",
     "empty_item_id",
     "is_active",
 ]
@@ -276,6 +280,50 @@ def on_hand_total(item_id: int, location_id: int) -> Decimal:
         )
     )
     return Decimal(total or 0)
+
+
+def shelf_life(item: Item) -> int:
+    """How many days before its expiry a lot of this item counts as expiring soon (and a delivery of it needs a
+    manager's word): the item's own figure, or the cooperative's."""
+    if item.min_shelf_life_days is not None:
+        return item.min_shelf_life_days
+    return int(current_app.config["EXPIRY_WARNING_DAYS"])
+
+
+@dataclass
+class Expiring:
+    """Stock of a lot that has expired or expires within its item's warning days."""
+
+    balance: StockBalance
+    days_left: int  # negative: expired that many days ago
+
+    @property
+    def expired(self) -> bool:
+        return self.days_left < 0
+
+
+def expiring(location_id: int | None = None) -> list[Expiring]:
+    """Every lot held (in stock or quarantine) that has expired or expires within its item's warning days, the
+    soonest first."""
+    on = clock_today()
+    widest = db.session.scalar(select(func.max(Item.min_shelf_life_days))) or 0
+    horizon = on + timedelta(days=max(int(current_app.config["EXPIRY_WARNING_DAYS"]), widest))
+    statement = (
+        select(StockBalance)
+        .join(Lot, Lot.id == StockBalance.lot_id)
+        .join(Location, Location.id == StockBalance.location_id)
+        .where(StockBalance.quantity > 0, Lot.expiry_date.is_not(None), Lot.expiry_date <= horizon)
+        .where(Location.kind.not_in(UNTRACKED_KINDS))
+        .order_by(Lot.expiry_date, StockBalance.item_id, StockBalance.location_id)
+    )
+    if location_id is not None:
+        statement = statement.where(StockBalance.location_id.in_(descendant_ids(location_id)))
+    found = []
+    for balance in db.session.scalars(statement):
+        days_left = (balance.lot.expiry_date - on).days
+        if days_left <= shelf_life(balance.item):
+            found.append(Expiring(balance, days_left))
+    return found
 
 
 def descendant_ids(location_id: int) -> list[int]:

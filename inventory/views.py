@@ -32,6 +32,7 @@ MENU = [
     MenuEntry("inventory.transfer", _l("Transfer"), STOCK_STAFF, _l("Move stock from the warehouse to the shop")),
     MenuEntry("inventory.adjust", _l("Adjust stock"), STOCK_STAFF, _l("Damaged, expired, found, count corrections")),
     MenuEntry("inventory.card", _l("Stock card"), STOCK_STAFF, _l("Every move of an item at a location")),
+    MenuEntry("inventory.expiring_page", _l("Expiring soon"), STOCK_STAFF, _l("Lots past or near their expiry")),
     MenuEntry("inventory.labels_page", _l("Print labels"), STOCK_STAFF, _l("Barcode labels for goods, bins and lots")),
     MenuEntry("counting.counts_page", _l("Stock count"), STOCK_STAFF, _l("Stock opname: count by scanning")),
 ]
@@ -44,6 +45,9 @@ def home_counts(user) -> dict:
         waiting["counts_in_review"] = sum(1 for c in counts.active_counts() if c.status == "review")
     if user.has_role(*STOCK_STAFF):
         waiting["in_transit"] = len(operations.transfers_in_transit())
+        soon = services.expiring()
+        waiting["expiring"] = len(soon)
+        waiting["expired"] = sum(1 for e in soon if e.expired)
     return waiting
 
 
@@ -274,6 +278,25 @@ def receive_transfer(transfer_id: int):
     done = operations.receive_transfer(operations.get_transfer(transfer_id), current_user)
     flash(_("%(ref)s received.", ref=done.reference), "success")
     return redirect(url_for("inventory.transfer"))
+
+
+@bp.route("/expiring")
+@roles_required(*STOCK_STAFF)
+def expiring_page():
+    """Lots that have expired or expire soon, where they are, and one action each: write off or send back."""
+    return render_template("inventory/expiring.html", rows=services.expiring(), idempotency_key=new_key())
+
+
+@bp.route("/expiring/<int:balance_id>/write-off", methods=["POST"])
+@roles_required(*STOCK_STAFF)
+@idempotent
+def write_off_expiring(balance_id: int):
+    done = operations.write_off_lot(balance_id, current_user)
+    if done.status == "posted":
+        flash(_("%(ref)s: written off as expired.", ref=done.reference), "success")
+    else:
+        flash(_("%(ref)s waits for a manager's approval (its value is above the limit).", ref=done.reference), "info")
+    return redirect(url_for("inventory.expiring_page"))
 
 
 @bp.route("/labels")

@@ -211,6 +211,19 @@ class ReceiptEmpties(MethodView):
         return found
 
 
+@receipts_blp.route("/<int:receipt_id>/lines/<int:line_id>/take-into-stock")
+class ReceiptLineTake(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @receipts_blp.response(200, schemas.ReceiptSchema)
+    def post(self, receipt_id, line_id):
+        """A manager's word on a held line (a lot expired or expiring within its warning days): into stock
+        instead of quarantine."""
+        found = receiving.get_receipt(receipt_id)
+        receiving.take_into_stock(found, line_id, current_user)
+        return found
+
+
 @receipts_blp.route("/<int:receipt_id>/returns")
 class ReceiptReturns(MethodView):
     @roles_required(*STAFF)
@@ -239,6 +252,23 @@ class ReceiptAction(MethodView):
         if action == "approve":
             return receiving.approve(receiving.get_receipt(receipt_id), current_user)
         return receiving.post(receipt_id, current_user)
+
+
+lot_returns_blp = Blueprint(
+    "lot_returns", __name__, url_prefix="/api/stock/expiring", description="Expired lots back to the supplier"
+)
+blueprints.append(lot_returns_blp)
+
+
+@lot_returns_blp.route("/<int:balance_id>/return")
+class LotReturn(MethodView):
+    @roles_required(*STAFF)
+    @idempotent
+    @lot_returns_blp.arguments(schemas.LotReturnSchema)
+    @lot_returns_blp.response(201, schemas.SupplierReturnSchema(many=True))
+    def post(self, data, balance_id):
+        """Send a lot's stock at one place back to the supplier whose receipt brought it, in one action."""
+        return receiving.return_lot(balance_id, data["reason"], current_user)
 
 
 reorder_blp = Blueprint(

@@ -188,7 +188,7 @@ class PurchaseOrderLine(db.Model):
 
 
 RECEIPT_STATUSES = ("open", "posted")
-LINE_CONDITIONS = ("good", "damaged", "rejected")
+LINE_CONDITIONS = ("good", "held", "damaged", "rejected")  # held: a lot that expires too soon, for a manager
 
 
 class Receipt(TimestampMixin, db.Model):
@@ -225,7 +225,7 @@ class ReceiptLine(db.Model):
     __table_args__ = (
         UniqueConstraint("receipt_id", "item_id", "lot_code", "condition"),
         CheckConstraint("quantity <> 0", name="quantity"),
-        CheckConstraint("condition IN ('good','damaged','rejected')", name="condition"),
+        CheckConstraint("condition IN ('good','held','damaged','rejected')", name="condition"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,7 +1,7 @@
 """Receiving against a purchase order: scan goods into an open receipt, then post it once, in one transaction."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app
@@ -9,13 +9,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import audit
+from app.clock import today
 from app.db import db, lock, utcnow
 from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from app.formatting import format_qty
 from app.terms import term
 from inventory import services as inventory
 from inventory.ledger import Move, pick_lots, pick_under, post_moves, quantize_qty
-from inventory.models import Item, Lot
+from inventory.models import Item, Lot, StockBalance
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, Receipt, ReceiptLine, SupplierReturn
 
 RECEIVABLE = ("approved", "partially_received")
@@ -100,7 +101,7 @@ def add_quantity(
     reason: str = "",
 ) -> ReceiptLine:
     _ensure_open(receipt)
-    if condition not in ("good", "damaged", "rejected"):
+    if condition not in ("good", "damaged", "rejected"):  # "held" is decided here, not chosen
         raise ValidationFailed(_("Choose the condition."), fields={"condition": ["good, damaged, rejected"]})
     if item.is_lot_tracked and not lot_code:
         raise ValidationFailed(
@@ -117,6 +118,9 @@ def add_quantity(
                 _("%(item)s needs its expiry date.", item=item.name_id), fields={"expiry": [_("Required.")]}
             )
         expiry = existing
+    if condition == "good" and expiry is not None and expiry < today() + timedelta(days=inventory.shelf_life(item)):
+        condition = "held"  # expired or expiring too soon: quarantine, unless a manager takes it into stock
+        reason = reason or _("expires %(date)s", date=expiry.strftime("%d-%m-%Y"))
     quantity = quantize_qty(quantity, item.base_unit)
     line = next(
         (
@@ -229,7 +233,47 @@ def needs_manager(receipt: Receipt) -> list[str]:
                     expected=format_qty(row.expected),
                 )
             )
+    for line in receipt.lines:
+        if line.condition == "held" and line.quantity > 0:
+            reasons.append(
+                _(
+                    "%(item)s lot %(lot)s expires on %(date)s: it goes to quarantine unless a manager takes it"
+                    " into stock.",
+                    item=line.item.name_id,
+                    lot=line.lot_code,
+                    date=line.expiry_date.strftime("%d-%m-%Y"),
+                )
+            )
     return reasons
+
+
+def take_into_stock(receipt: Receipt, line_id: int, user) -> ReceiptLine:
+    """A manager's word on a held line (a lot that expires too soon): it goes into stock with the good ones."""
+    if not user.has_role("manager"):
+        raise Forbidden(_("Only a manager can take short-dated goods into stock."))
+    lock(receipt)
+    _ensure_open(receipt)
+    line = next((ln for ln in receipt.lines if ln.id == line_id and ln.condition == "held"), None)
+    if line is None:
+        raise NotFound(_("No such held line on this receipt."))
+    good = next(
+        (
+            ln
+            for ln in receipt.lines
+            if ln.item_id == line.item_id and ln.lot_code == line.lot_code and ln.condition == "good"
+        ),
+        None,
+    )
+    if good is None:
+        line.condition = "good"
+        line.reason = _("taken into stock by %(name)s", name=user.full_name)[:120]
+    else:
+        good.quantity += line.quantity
+        receipt.lines.remove(line)
+        line = good
+    db.session.flush()
+    audit.record("take_into_stock", "receipt", receipt.id, {"item_id": line.item_id, "lot": line.lot_code})
+    return line
 
 
 def approve(receipt: Receipt, user) -> Receipt:
@@ -284,7 +328,7 @@ def post(receipt_id: int, user) -> Receipt:
         lot_id = None
         if line.item.is_lot_tracked:
             lot_id = inventory.get_or_create_lot(line.item, line.lot_code, line.expiry_date).id
-        target = quarantine.id if line.condition == "damaged" else order.destination_id
+        target = quarantine.id if line.condition in ("damaged", "held") else order.destination_id
         moves.append(
             Move(
                 line.item_id,
@@ -399,3 +443,31 @@ def return_to_supplier(
             {"receipt": receipt.reference, "item_id": item_id, "lot_id": e.lot_id, "quantity": e.quantity},
         )
     return entries
+
+
+def return_lot(balance_id: int, reason: str, user) -> list[SupplierReturn]:
+    """Send a lot's whole stock at one place back to the supplier whose receipt brought it (the latest one), in
+    one action: expired or short-dated goods off the expiring-soon list."""
+    balance = db.session.get(StockBalance, balance_id)
+    if balance is None or balance.lot_id is None or balance.quantity <= 0:
+        raise NotFound(_("No stock of that lot there."))
+    receipt = db.session.scalar(
+        select(Receipt)
+        .join(ReceiptLine)
+        .where(
+            Receipt.status == "posted",
+            ReceiptLine.item_id == balance.item_id,
+            ReceiptLine.lot_code == balance.lot.code,
+            ReceiptLine.quantity > 0,
+        )
+        .order_by(Receipt.posted_at.desc(), Receipt.id.desc())
+        .limit(1)
+    )
+    if receipt is None:
+        raise DomainError(
+            _("No receipt brought lot %(lot)s: write it off instead.", lot=balance.lot.code), code="no_receipt"
+        )
+    reason = (reason or "").strip() or _("Expired or expiring soon (lot %(lot)s)", lot=balance.lot.code)
+    return return_to_supplier(
+        receipt, balance.item_id, Decimal(balance.quantity), reason, balance.location, user, balance.lot.code
+    )

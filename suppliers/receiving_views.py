@@ -130,6 +130,8 @@ def _change_receipt(found):
             receiving.hand_back_empties(found, count)
         elif action == "approve":
             receiving.approve(found, current_user)
+        elif action == "take":
+            receiving.take_into_stock(found, form.get("line_id", type=int) or 0, current_user)
         elif action == "return":
             quantity = parse_decimal(form.get("quantity"), "quantity", errors)
             location = db.session.get(Location, form.get("location_id", type=int) or 0)
@@ -171,6 +173,29 @@ def _change_receipt(found):
     except DomainError as exc:
         return _receipt_page(found, form, {"scan": exc.message}, 422)
     return redirect(url_for("receiving.receipt", receipt_id=found.id))
+
+
+@bp.route("/expiring/<int:balance_id>/return", methods=["POST"])
+@roles_required(*STAFF)
+@idempotent
+def return_expiring(balance_id: int):
+    """From the expiring-soon list: the lot's stock at that place back to the supplier that delivered it."""
+    try:
+        entries = receiving.return_lot(balance_id, request.form.get("reason", ""), current_user)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("inventory.expiring_page"))
+    flash(
+        _(
+            "%(ref)s: %(qty)s %(item)s back to %(supplier)s.",
+            ref=", ".join(e.reference for e in entries),
+            qty=format_qty(sum(e.quantity for e in entries)),
+            item=entries[0].item.name(str(get_locale())),
+            supplier=entries[0].receipt.order.supplier.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("inventory.expiring_page"))
 
 
 @bp.route("/cylinders")

@@ -130,6 +130,10 @@ class SupplierReturnInSchema(Schema):
     )
 
 
+class LotReturnSchema(Schema):
+    reason = fields.Str(load_default="", validate=validate.Length(max=200))
+
+
 class SupplierReturnSchema(Schema):
     id = fields.Int()
     reference = fields.Str()
