@@ -57,8 +57,8 @@ class Config:
     HET_ZONE = "kaltim-balikpapan"  # which legal ceilings (HET) apply: they differ by zone and province
     OVER_RECEIPT_TOLERANCE_PERCENT = 5  # receiving more than ordered by more than this needs a manager
     EXPIRY_WARNING_DAYS = 30  # a lot expiring within this many days needs a manager's word to be received
-    COUNT_RECOUNT_PERCENT = Decimal("2")  # a counted line this far from the expected quantity is recounted...
-    COUNT_RECOUNT_MINIMUM = Decimal("1")  # ...and at least this many base units away
+    COUNT_RECOUNT_PERCENT = Decimal("2")  # a counted line more than this % off what was expected is recounted...
+    COUNT_RECOUNT_MINIMUM = Decimal("1")  # ...when it is also at least this many base units off
     SCAN_TERMINATOR = "Enter"
     IDEMPOTENCY_KEY_TTL = timedelta(days=30)
 

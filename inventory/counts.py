@@ -3,8 +3,9 @@
 A line's expected quantity is the balance of its item, bin and lot at the moment the line was last counted
 (snapshotted then, never shown to the one counting), so stock that moves after a line is counted is not
 counted twice: posting writes exactly counted − expected of each line through the ledger. When the count
-closes, a line is flagged for a recount when its variance is more than both COUNT_RECOUNT_MINIMUM base units
-and COUNT_RECOUNT_PERCENT of its expected quantity; a balance in the counted locations that nobody counted is
+closes, a line is flagged for a recount when its variance is at least COUNT_RECOUNT_MINIMUM base units and
+more than COUNT_RECOUNT_PERCENT of its expected quantity (1 unit and 2 %: a pack off of 20 is recounted, 2 off
+of 100 are not, half a kg never is); a balance in the counted locations that nobody counted is
 put in at zero and flagged too, so nothing is written off unseen. A manager posts once every flagged line has
 been recounted (blind again; the recount replaces the count and is final).
 """
@@ -259,9 +260,10 @@ def _balance(item_id: int, location_id: int, lot_id: int | None) -> Decimal:
 # --- closing, posting, cancelling ------------------------------------------------------------------------
 
 
-def recount_threshold(count: StockCount, expected: Decimal) -> Decimal:
-    """The largest variance that needs no recount: the minimum, or the percentage of expected if larger."""
-    return max(Decimal(count.recount_minimum), Decimal(expected) * Decimal(count.recount_percent) / 100)
+def needs_recount(count: StockCount, expected: Decimal, counted: Decimal) -> bool:
+    """A variance of at least the count's minimum units and more than its percentage of what was expected."""
+    variance = abs(Decimal(counted) - Decimal(expected))
+    return variance >= count.recount_minimum and variance > Decimal(expected) * Decimal(count.recount_percent) / 100
 
 
 def close_count(count: StockCount, user) -> StockCount:
@@ -295,8 +297,8 @@ def close_count(count: StockCount, user) -> StockCount:
         db.session.add(line)
         added += 1
     for line in count.lines:
-        over = abs(line.counted_quantity - line.expected_quantity) > recount_threshold(count, line.expected_quantity)
-        line.needs_recount = line.added_at_close or over
+        far_off = needs_recount(count, line.expected_quantity, line.counted_quantity)
+        line.needs_recount = line.added_at_close or far_off
     count.status, count.closed_by_id, count.closed_at = "review", user.id, now
     db.session.flush()
     audit.record(

@@ -146,8 +146,8 @@ def test_two_counts_may_not_cover_the_same_place(people):
         ("GDG-A-02", RICE_PER_KG, "510.001", True),
         ("GDG-A-02", SUGAR_PACK, "59", False),  # 60 expected: 2 % is 1.2
         ("GDG-A-02", SUGAR_PACK, "58", True),
-        ("GDG-B-01", EMPTY_LPG3, "9", False),  # 10 expected: the 1-unit minimum is above 2 %
-        ("GDG-B-01", EMPTY_LPG3, "8", True),
+        ("GDG-B-01", EMPTY_LPG3, "9", True),  # 10 expected: one cylinder off is 10 %, and a whole unit
+        ("GDG-B-01", EMPTY_LPG3, "10", False),
     ],
 )
 def test_a_line_goes_to_a_recount_when_it_is_off_by_more_than_the_threshold(people, bin_code, code, packs, flagged):
@@ -165,7 +165,8 @@ def test_the_recount_rule_comes_from_the_config_when_the_count_starts(app, peopl
     monkeypatch.setitem(app.config, "COUNT_RECOUNT_PERCENT", D(10))
     monkeypatch.setitem(app.config, "COUNT_RECOUNT_MINIMUM", D(0))
     count = counts.create_count(loc("GDG-A-02"), clerk)
-    assert counts.recount_threshold(count, D(60)) == D(6)
+    assert counts.needs_recount(count, D(60), D(54)) is False  # 6 off is 10 %: not more
+    assert counts.needs_recount(count, D(60), D(53)) is True
     sugar = scan(count, SUGAR_PACK, clerk, packs=D(54))
     counts.close_count(count, clerk)
     assert sugar.needs_recount is False
@@ -380,3 +381,22 @@ def test_the_count_sheet_lists_each_bin_and_what_it_holds(people):
         ("GDG-A-02", [("BRS-MED", ""), ("GULA1", ""), ("MKITA1", "MK-2609")]),
         ("GDG-B-01", [("BG55", ""), ("LPG3", ""), ("LPG3-KSG", "")]),
     ]
+
+
+@pytest.mark.parametrize(
+    ("expected", "counted", "recount"),
+    [
+        (D(20), D(19), True),  # 1 pack of 20: at least 1 unit and 5 %
+        (D(20), D(20), False),
+        (D(100), D(98), False),  # 2 % is not more than 2 %
+        (D(100), D(97), True),
+        (D("20.000"), D("19.500"), False),  # half a kg: under the 1-unit minimum, whatever the percentage
+        (D(0), D(1), True),  # found where nothing was expected
+    ],
+)
+def test_the_recount_rule_at_its_boundaries(people, expected, counted, recount):
+    """docs/warehouse.md: more than 2 % and at least 1 unit. Before, a 1-pack difference (a Rp56.500 SPHP pack
+    of 20) was never recounted: the rule was 'more than the larger of 1 unit and 2 %'."""
+    clerk, _manager = people
+    count = counts.create_count(loc("GDG-A-02"), clerk)
+    assert counts.needs_recount(count, expected, counted) is recount
