@@ -7,6 +7,8 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
+from app.fields import QTY_LIMIT, QTY_PLACES, QTY_QUANTUM
+
 
 def new_key() -> str:
     """The Idempotency-Key a form carries in a hidden field, made when the form is shown."""
@@ -14,12 +16,22 @@ def new_key() -> str:
 
 
 def parse_decimal(text: str | None, field: str, errors: dict) -> Decimal | None:
-    """A number as typed: "12,5" or "12.5"; a message in `errors[field]` (and None) when it isn't one."""
+    """A quantity as typed: "12,5" or "12.5", at most 3 decimals (never rounded), finite and under a billion; a
+    message in `errors[field]` (and None) when it isn't one."""
     try:
-        return Decimal((text or "").strip().replace(",", "."))
+        number = Decimal((text or "").strip().replace(",", "."))
     except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
         errors[field] = _("Enter a number, like 2 or 12,5.")
         return None
+    if abs(number) >= QTY_LIMIT:
+        errors[field] = _("Too large.")
+        return None
+    if number != number.quantize(QTY_QUANTUM):
+        errors[field] = _("At most %(n)d decimal places.", n=QTY_PLACES)
+        return None
+    return number
 
 
 def parse_date(text: str | None, field: str, errors: dict) -> date | None:

@@ -4,9 +4,10 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
+from app.fields import Quantity
 from inventory.models import ADJUSTMENT_REASONS, BASE_UNITS, COUNT_STATUSES, LOCATION_KINDS
 
-Qty = fields.Decimal(as_string=True, places=3, required=True)
+Qty = Quantity(required=True)
 
 
 class PackagingSchema(Schema):
@@ -230,7 +231,7 @@ class TransferSchema(Schema):
 
 def _qty(**kwargs) -> fields.Decimal:
     """A quantity as it goes out: a string with the 3 places it is stored with, even before it is stored."""
-    return fields.Decimal(as_string=True, places=3, **kwargs)
+    return Quantity(**kwargs)
 
 
 class CountInSchema(Schema):
@@ -267,14 +268,14 @@ class CountSchema(Schema):
 class CountScanInSchema(Schema):
     location_id = fields.Int(required=True)  # the bin whose label was scanned
     code = fields.Str(required=True, validate=validate.Length(1, 200))  # what the scanner sent
-    packs = fields.Decimal(  # how many of the scanned packaging: a typed number, 1 for a plain scan
+    packs = Quantity(  # how many of the scanned packaging: a typed number, 1 for a plain scan
         load_default=Decimal(1), validate=validate.Range(min=0, max=100_000, min_inclusive=False)
     )
     lot_code = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=40))
 
 
 class CountLineQuantityInSchema(Schema):
-    quantity = fields.Decimal(required=True, validate=validate.Range(min=0, max=10_000_000))  # in base units
+    quantity = Quantity(required=True, validate=validate.Range(min=0, max=10_000_000))  # in base units
 
 
 class CountLineQuerySchema(Schema):

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from app.fields import Quantity
 from orders import receipts
 from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PAYMENT_METHODS, PRICE_LISTS
 
@@ -63,7 +64,7 @@ class CapRuleSchema(Schema):
     scope = fields.Str(required=True, validate=validate.OneOf(CAP_SCOPES))
     period = fields.Str(required=True, validate=validate.OneOf(CAP_PERIODS))
     buyer_category = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(BUYER_CATEGORIES))
-    max_quantity = fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0, min_inclusive=False))
+    max_quantity = Quantity(required=True, validate=validate.Range(min=0, min_inclusive=False))
     valid_from = fields.Date(required=True)
     is_active = fields.Bool(dump_only=True)
 
@@ -132,11 +133,8 @@ class BuyerInSchema(Schema):
 
 class CartLineInSchema(Schema):
     packaging_id = fields.Int(required=True)
-    quantity = fields.Decimal(
-        as_string=True, required=True, places=3, validate=validate.Range(min=0, min_inclusive=False)
-    )
-    empties = fields.Decimal(
-        as_string=True,
+    quantity = Quantity(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    empties = Quantity(
         load_default=None,
         allow_none=True,
         validate=validate.Range(min=0),
@@ -281,7 +279,7 @@ class TillScanSchema(Schema):
 
 class ReturnLineInSchema(Schema):
     sale_line_id = fields.Int(required=True)
-    quantity = fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0))
+    quantity = Quantity(required=True, validate=validate.Range(min=0))
     damaged = fields.Bool(load_default=False)
 
 

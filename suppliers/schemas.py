@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
+from app.fields import Quantity
 from suppliers.models import PAYMENT_TERMS, PO_STATUSES
 from suppliers.reorder import explain as reorder_explain
 
@@ -11,9 +12,7 @@ from suppliers.reorder import explain as reorder_explain
 class SupplierQuotaSchema(Schema):
     id = fields.Int(dump_only=True)
     item_id = fields.Int(required=True)
-    monthly_quantity = fields.Decimal(
-        as_string=True, required=True, validate=validate.Range(min=0, min_inclusive=False)
-    )
+    monthly_quantity = Quantity(required=True, validate=validate.Range(min=0, min_inclusive=False))
     valid_from = fields.Date(required=True)
 
 
@@ -27,9 +26,7 @@ class SupplierItemSchema(Schema):
     item_id = fields.Int(required=True)
     packaging_id = fields.Int(required=True)
     supplier_code = fields.Str(load_default="", validate=validate.Length(max=40))
-    order_multiple = fields.Decimal(
-        as_string=True, load_default=Decimal(1), validate=validate.Range(min=0, min_inclusive=False)
-    )
+    order_multiple = Quantity(load_default=Decimal(1), validate=validate.Range(min=0, min_inclusive=False))
     kg_per_unit = fields.Decimal(as_string=True, load_default=Decimal(0), validate=validate.Range(min=0))
     item_name = fields.Str(attribute="item.name_id", dump_only=True)
     packaging_name = fields.Str(attribute="packaging.name", dump_only=True)
@@ -45,9 +42,7 @@ class SupplierSchema(Schema):
     address = fields.Str(load_default="")
     payment_terms = fields.Str(required=True, validate=validate.OneOf(PAYMENT_TERMS))
     lead_time_days = fields.Int(load_default=1, validate=validate.Range(min=0, max=365))
-    max_order_kg = fields.Decimal(
-        as_string=True, allow_none=True, load_default=None, validate=validate.Range(min=0, min_inclusive=False)
-    )
+    max_order_kg = Quantity(allow_none=True, load_default=None, validate=validate.Range(min=0, min_inclusive=False))
     min_order_value = fields.Int(load_default=0, validate=validate.Range(min=0))
     is_active = fields.Bool(load_default=True)
     catalogue = fields.List(fields.Nested(SupplierItemSchema), dump_only=True)
@@ -67,7 +62,7 @@ class OrderInSchema(Schema):
 
 class OrderLineInSchema(Schema):
     item_id = fields.Int(required=True)
-    packs = fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0))
+    packs = Quantity(required=True, validate=validate.Range(min=0))
 
 
 class OrderLineSchema(Schema):
@@ -109,7 +104,7 @@ class ReceiptOpenSchema(Schema):
 
 class ReceiptScanSchema(Schema):
     code = fields.Str(required=True, validate=validate.Length(1, 200))
-    times = fields.Decimal(as_string=True, load_default=Decimal(1), validate=validate.Range(min=0, min_inclusive=False))
+    times = Quantity(load_default=Decimal(1), validate=validate.Range(min=0, min_inclusive=False))
     condition = fields.Str(load_default="good", validate=validate.OneOf(["good", "damaged", "rejected"]))
     lot = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=40))
     expiry = fields.Date(load_default=None, allow_none=True)
@@ -117,12 +112,12 @@ class ReceiptScanSchema(Schema):
 
 
 class ReceiptEmptiesSchema(Schema):
-    count = fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0))
+    count = Quantity(required=True, validate=validate.Range(min=0))
 
 
 class SupplierReturnInSchema(Schema):
     item_id = fields.Int(required=True)
-    quantity = fields.Decimal(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    quantity = Quantity(required=True, validate=validate.Range(min=0, min_inclusive=False))
     reason = fields.Str(required=True, validate=validate.Length(min=1, max=200))
     location_id = fields.Int(required=True, metadata={"description": "Where the goods are now (stock or quarantine)"})
     lot_code = fields.Str(
@@ -197,11 +192,9 @@ class ReorderRuleSchema(Schema):
     location_id = fields.Int(required=True)
     location_code = fields.Str(attribute="location.code", dump_only=True)
     supplier_id = fields.Int(required=True)
-    reorder_point = fields.Decimal(as_string=True, places=3, required=True, validate=validate.Range(min=0))
-    order_up_to = fields.Decimal(
-        as_string=True, places=3, required=True, validate=validate.Range(min=0, min_inclusive=False)
-    )
-    safety_stock = fields.Decimal(as_string=True, places=3, load_default=Decimal(0), validate=validate.Range(min=0))
+    reorder_point = Quantity(required=True, validate=validate.Range(min=0))
+    order_up_to = Quantity(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    safety_stock = Quantity(load_default=Decimal(0), validate=validate.Range(min=0))
     review_period_days = fields.Int(load_default=7, validate=validate.Range(min=0, max=365))
     demand_days = fields.Int(
         allow_none=True,
@@ -232,8 +225,7 @@ class SuggestionSchema(OrderSchema):
 
 
 class SuggestionLineInSchema(OrderLineInSchema):
-    suggested = fields.Decimal(
-        as_string=True,
+    suggested = Quantity(
         load_default=None,
         metadata={
             "description": "The packs the suggestion showed (from GET /suggestions): if the check now asks for "

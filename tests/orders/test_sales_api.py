@@ -325,7 +325,7 @@ def test_a_bad_body_is_a_422_problem_naming_the_fields(shop, till):
         assert response.status_code == 422
         assert response.mimetype == PROBLEM_JSON
         assert response.get_json()["type"] == "/problems/422"
-    assert not_a_number.get_json()["errors"] == {"lines": [{"0": {"quantity": ["Not a valid number."]}}]}
+    assert not_a_number.get_json()["errors"] == {"lines": [{"0": {"quantity": ["Isi angka, misalnya 2 atau 12,5."]}}]}
     assert no_payments.get_json()["errors"] == {"payments": ["Missing data for required field."]}
     assert count(Sale) == 0 and count(IdempotencyKey) == 0
 
@@ -364,3 +364,35 @@ def test_closing_a_till_through_the_api(shop, till):
     after = till.post("/api/sales", json={"till": "K1", "lines": [line(shop, SUGAR)], "payments": cash(20000)})
     assert after.status_code == 409
     assert after.get_json()["detail"] == "Kasir K1 belum dibuka: buka dulu dengan uang modal."
+
+
+@pytest.mark.parametrize(
+    ("code", "quantity", "message"),
+    [
+        ("BRSMED-KG", "1.2345", "Maksimal 3 angka di belakang koma."),  # was sold as 1.234 kg
+        ("BRSMED-KG", "0.0005", "Maksimal 3 angka di belakang koma."),  # was 0 kg
+        ("BRSMED-KG", 1.2345, "Maksimal 3 angka di belakang koma."),  # a JSON number, not a string
+        ("BRSMED-KG", "1e30", "Terlalu besar."),
+        ("BRSMED-KG", "NaN", "Isi angka, misalnya 2 atau 12,5."),
+        ("BRSMED-KG", "Infinity", "Isi angka, misalnya 2 atau 12,5."),
+        ("BRSMED-KG", "sNaN", "Isi angka, misalnya 2 atau 12,5."),
+        ("BRSMED-KG", True, "Isi angka, misalnya 2 atau 12,5."),
+    ],
+)
+def test_a_quantity_is_never_rounded_to_fit(shop, till, code, quantity, message):
+    response = till.post(
+        "/api/sales", json={"till": "K1", "lines": [line(shop, code, quantity)], "payments": cash(10**6)}
+    )
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"lines": [{"0": {"quantity": [message]}}]}
+    assert count(Sale) == 0
+
+
+def test_more_decimals_than_the_unit_allows_is_refused_at_the_till(shop, till):
+    """A pack is whole: 1.5 sugar packs is refused with the field named, not rounded."""
+    response = till.post(
+        "/api/sales", json={"till": "K1", "lines": [line(shop, SUGAR, "1.5")], "payments": cash(10**6)}
+    )
+    assert response.status_code == 409
+    assert response.get_json()["detail"] == "Gula pasir 1 kg dijual per Bungkus 1 kg utuh."
+    assert count(Sale) == 0
