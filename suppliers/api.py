@@ -185,7 +185,7 @@ class ReceiptScan(MethodView):
     def post(self, data, receipt_id):
         """Add what a scanner read: one purchase unit × times; lot and expiry from GS1 or given."""
         found = receiving.get_receipt(receipt_id)
-        receiving.scan_into(
+        found.scanned_line = receiving.scan_into(
             found,
             data["code"],
             current_user,

@@ -24,7 +24,7 @@ from inventory.services import stock_locations
 from suppliers import receiving, services
 from suppliers.models import PurchaseOrder
 
-bp = Blueprint("receiving", __name__, url_prefix="/purchasing", template_folder="templates")
+bp = Blueprint("receiving", __name__, url_prefix="/purchasing", template_folder="templates", static_folder="static")
 
 STAFF = ("manager", "warehouse")
 

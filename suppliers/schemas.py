@@ -145,6 +145,7 @@ class ReceiptLineSchema(Schema):
     id = fields.Int()
     item_id = fields.Int()
     item_name = fields.Str(attribute="item.name_id")
+    item_name_en = fields.Str(attribute="item.name_en")
     lot_code = fields.Str()
     expiry_date = fields.Date(allow_none=True)
     condition = fields.Str()
@@ -171,6 +172,11 @@ class ReceiptSchema(Schema):
     status = fields.Str()
     lines = fields.List(fields.Nested(ReceiptLineSchema))
     returns = fields.List(fields.Nested(SupplierReturnSchema))
+    scanned = fields.Nested(
+        ReceiptLineSchema,
+        attribute="scanned_line",
+        metadata={"description": "After a scan: the line it went to, with its new quantity"},
+    )
     progress = fields.Method("_progress")
     needs_manager = fields.Method("_needs_manager")
 

@@ -33,12 +33,35 @@
       input.focus();
       return;
     }
+    if (input.dataset.scanSwap && input.form) {
+      swap(input);
+      return;
+    }
     if (input.dataset.scanAction === "next") {
       // The scan fills one field of a longer form: move on to the next field instead of submitting.
       const next = input.dataset.scanNext ? document.getElementById(input.dataset.scanNext) : nextField(input);
       if (next) { next.focus(); return; }
     }
     if (input.form) input.form.requestSubmit();
+  }
+
+  // A look-up screen (data-scan-swap="<id>"): the scan's answer replaces that part of the page, fetched in the
+  // order the scans came, instead of reloading the page; the code stays in the field, selected, so the next
+  // scan replaces it and no key typed meanwhile is lost or glued to it.
+  let swaps = Promise.resolve();
+  function swap(input) {
+    const form = input.form;
+    const params = new URLSearchParams(new FormData(form));
+    const url = (form.getAttribute("action") || window.location.pathname) + "?" + params.toString();
+    input.select();
+    swaps = swaps.then(async function () {
+      const response = await fetch(url, { credentials: "same-origin" });
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const target = document.getElementById(input.dataset.scanSwap);
+      const fresh = page.getElementById(input.dataset.scanSwap);
+      if (target && fresh) target.replaceWith(fresh);
+      window.history.replaceState(null, "", url);
+    }).catch(function () { window.location.assign(url); });
   }
 
   function nextField(input) {

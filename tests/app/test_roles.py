@@ -10,6 +10,7 @@ PUBLIC = {
     "static",
     "inventory.static",
     "till.static",
+    "receiving.static",
     "swagger_ui_assets",
     "api-docs.openapi_json",
     "api-docs.openapi_swagger_ui",

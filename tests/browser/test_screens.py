@@ -145,6 +145,21 @@ def test_gs1_scan_shows_the_lot_and_expiry(page, tr):
     assert sorted(lookup_rows(page)) == SPHP_STOCK
 
 
+@pytest.mark.browser
+def test_scans_on_the_lookup_screen_follow_each_other_without_a_reload(page, tr):
+    """Three codes scanned back to back at 5 ms a key: the page shows the last one, and no code is glued to the
+    next (before, each scan reloaded the page and the keys typed meanwhile were lost or garbled)."""
+    login(page, "warehouse")
+    page.goto("/stock/lookup")
+    page.click("#code")
+    for code in (SPHP_PACK, LPG3, SUGAR):
+        page.keyboard.type(code, delay=5)
+        page.keyboard.press("Enter")
+    expect(page.locator("#scan-result h2")).to_have_text("Gula pasir 1 kg GULA1")
+    expect(page.locator("#scan-error")).to_have_count(0)
+    assert page.evaluate("window.location.search") == f"?code={SUGAR}"
+
+
 # --- 3. transfer warehouse -> shop by scanning -------------------------------------------------------------
 
 
