@@ -206,8 +206,11 @@ class Receipt(TimestampMixin, db.Model):
     # Over-receipt past the tolerance, and items not on the order, need a manager's word.
     manager_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     note: Mapped[str] = mapped_column(Text, default="")
+    # The bin label scanned last: the goods scanned after it are put away there.
+    bin_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
 
     order: Mapped[PurchaseOrder] = relationship()
+    bin: Mapped[Location | None] = relationship()
     lines: Mapped[list["ReceiptLine"]] = relationship(
         back_populates="receipt", order_by="ReceiptLine.id", cascade="all, delete-orphan"
     )
@@ -223,7 +226,9 @@ class ReceiptLine(db.Model):
 
     __tablename__ = "receipt_line"
     __table_args__ = (
-        UniqueConstraint("receipt_id", "item_id", "lot_code", "condition"),
+        UniqueConstraint(
+            "receipt_id", "item_id", "lot_code", "condition", "location_id", postgresql_nulls_not_distinct=True
+        ),
         CheckConstraint("quantity <> 0", name="quantity"),
         CheckConstraint("condition IN ('good','held','damaged','rejected')", name="condition"),
     )
@@ -236,9 +241,11 @@ class ReceiptLine(db.Model):
     condition: Mapped[str] = mapped_column(String(10), default="good")
     quantity: Mapped[Decimal] = mapped_column(Qty())  # base units; negative: empties handed back
     reason: Mapped[str] = mapped_column(String(120), default="")
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))  # the bin; None: proposed at posting
 
     receipt: Mapped[Receipt] = relationship(back_populates="lines")
     item: Mapped[Item] = relationship()
+    location: Mapped[Location | None] = relationship()
 
 
 class SupplierReturn(TimestampMixin, db.Model):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import audit
 from app.clock import today
@@ -16,7 +16,7 @@ from app.formatting import format_qty
 from app.terms import term
 from inventory import services as inventory
 from inventory.ledger import Move, pick_lots, pick_under, post_moves, quantize_qty
-from inventory.models import Item, Lot, StockBalance
+from inventory.models import Item, Location, Lot, StockBalance, StockMove
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, Receipt, ReceiptLine, SupplierReturn
 
 RECEIVABLE = ("approved", "partially_received")
@@ -60,11 +60,15 @@ def scan_into(
     lot_code: str | None = None,
     expiry: date | None = None,
     reason: str = "",
-) -> ReceiptLine:
+) -> ReceiptLine | None:
     """Add what was scanned: one purchase unit of the scanned packaging (× times); lot and expiry from a GS1
-    code or typed. An item that is not on the order needs a manager."""
+    code or typed. An item that is not on the order needs a manager. A bin label chooses where the goods
+    scanned after it are put away (None is returned)."""
     _ensure_open(receipt)
     scanned = inventory.resolve_scan(code)
+    if scanned.location is not None:
+        put_away_at(receipt, scanned.location)
+        return None
     if scanned.item is None:
         raise DomainError(_("Code %(code)s is not an item.", code=code))
     if times <= 0:
@@ -88,7 +92,63 @@ def scan_into(
         lot_code or scanned.lot_code,
         expiry or scanned.expiry,
         reason,
+        receipt.bin_id,
     )
+
+
+def put_away_at(receipt: Receipt, location) -> Receipt:
+    """The bin the goods scanned next go to: the order's destination or a place under it that keeps stock."""
+    _ensure_open(receipt)
+    if location.id not in inventory.descendant_ids(receipt.order.destination_id) or location.kind in (
+        "quarantine",
+        "in_transit",
+    ):
+        raise ValidationFailed(
+            _(
+                "%(bin)s is not a place in %(destination)s: scan a bin of it.",
+                bin=location.code,
+                destination=receipt.order.destination.name,
+            ),
+            fields={"code": [_("Not a bin here.")]},
+        )
+    receipt.bin_id = location.id
+    db.session.flush()
+    return receipt
+
+
+def proposed_bin(item_id: int, destination_id: int) -> int:
+    """Where goods of an item are put away when no bin was scanned: its usual bin under the destination (the
+    one holding most of it now), else the last one goods of it were put in there, else the destination."""
+    places = [loc_id for loc_id in inventory.descendant_ids(destination_id) if loc_id != destination_id]
+    if not places:
+        return destination_id
+    usual = db.session.scalar(
+        select(StockBalance.location_id)
+        .join(Location, Location.id == StockBalance.location_id)
+        .where(
+            StockBalance.item_id == item_id,
+            StockBalance.location_id.in_(places),
+            StockBalance.quantity > 0,
+            Location.kind.not_in(("quarantine", "in_transit")),
+        )
+        .group_by(StockBalance.location_id)
+        .order_by(func.sum(StockBalance.quantity).desc(), StockBalance.location_id)
+        .limit(1)
+    )
+    if usual is not None:
+        return usual
+    last = db.session.scalar(
+        select(StockMove.to_location_id)
+        .join(Location, Location.id == StockMove.to_location_id)
+        .where(
+            StockMove.item_id == item_id,
+            StockMove.to_location_id.in_(places),
+            Location.kind.not_in(("quarantine", "in_transit")),
+        )
+        .order_by(StockMove.id.desc())
+        .limit(1)
+    )
+    return last if last is not None else destination_id
 
 
 def add_quantity(
@@ -99,6 +159,7 @@ def add_quantity(
     lot_code: str | None = None,
     expiry: date | None = None,
     reason: str = "",
+    location_id: int | None = None,
 ) -> ReceiptLine:
     _ensure_open(receipt)
     if condition not in ("good", "damaged", "rejected"):  # "held" is decided here, not chosen
@@ -121,6 +182,8 @@ def add_quantity(
     if condition == "good" and expiry is not None and expiry < today() + timedelta(days=inventory.shelf_life(item)):
         condition = "held"  # expired or expiring too soon: quarantine, unless a manager takes it into stock
         reason = reason or _("expires %(date)s", date=expiry.strftime("%d-%m-%Y"))
+    if condition in ("damaged", "rejected"):
+        location_id = None  # to quarantine, or back with the driver: no bin
     quantity = quantize_qty(quantity, item.base_unit)
     line = next(
         (
@@ -129,6 +192,7 @@ def add_quantity(
             if ln.item_id == item.id
             and ln.lot_code == (lot_code or "")
             and ln.condition == condition
+            and ln.location_id == location_id
             and ln.quantity > 0
         ),
         None,
@@ -141,6 +205,7 @@ def add_quantity(
             condition=condition,
             quantity=quantity,
             reason=reason,
+            location_id=location_id,
         )
         receipt.lines.append(line)
     else:
@@ -260,7 +325,10 @@ def take_into_stock(receipt: Receipt, line_id: int, user) -> ReceiptLine:
         (
             ln
             for ln in receipt.lines
-            if ln.item_id == line.item_id and ln.lot_code == line.lot_code and ln.condition == "good"
+            if ln.item_id == line.item_id
+            and ln.lot_code == line.lot_code
+            and ln.location_id == line.location_id
+            and ln.condition == "good"
         ),
         None,
     )
@@ -328,7 +396,10 @@ def post(receipt_id: int, user) -> Receipt:
         lot_id = None
         if line.item.is_lot_tracked:
             lot_id = inventory.get_or_create_lot(line.item, line.lot_code, line.expiry_date).id
-        target = quarantine.id if line.condition in ("damaged", "held") else order.destination_id
+        if line.condition in ("damaged", "held"):
+            target = quarantine.id
+        else:
+            target = line.location_id or proposed_bin(line.item_id, order.destination_id)
         moves.append(
             Move(
                 line.item_id,

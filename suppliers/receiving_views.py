@@ -77,6 +77,7 @@ def _receipt_page(found, form, errors, status=200):
         "suppliers/receipt.html",
         returnable=list(returnable.values()),
         return_lots=sorted({ln.lot_code for ln in found.lines if ln.lot_code and ln.quantity > 0}),
+        proposed=_proposals(found),
         locations=stock_locations(),
         receipt=found,
         order=found.order,
@@ -88,6 +89,17 @@ def _receipt_page(found, form, errors, status=200):
         empties=empties,
         idempotency_key=new_key(),
     ), status
+
+
+def _proposals(found) -> dict[int, Location]:
+    """Where each good line without a scanned bin will be put away."""
+    if found.status != "open":
+        return {}
+    return {
+        ln.id: db.session.get(Location, receiving.proposed_bin(ln.item_id, found.order.destination_id))
+        for ln in found.lines
+        if ln.quantity > 0 and ln.condition == "good" and ln.location_id is None
+    }
 
 
 @idempotent
@@ -110,6 +122,9 @@ def _change_receipt(found):
                 expiry,
                 form.get("reason", ""),
             )
+            if line is None:
+                flash(_("Goods scanned from now on go to %(bin)s.", bin=found.bin.code), "success")
+                return redirect(url_for("receiving.receipt", receipt_id=found.id))
             flash(
                 _(
                     "%(item)s: %(qty)s now on this receipt.",

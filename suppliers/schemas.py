@@ -151,6 +151,9 @@ class ReceiptLineSchema(Schema):
     condition = fields.Str()
     quantity = fields.Decimal(as_string=True, places=3)
     reason = fields.Str()
+    location_code = fields.Str(
+        attribute="location.code", allow_none=True, metadata={"description": "The bin; none: proposed at posting"}
+    )
 
 
 class ProgressSchema(Schema):
@@ -172,6 +175,9 @@ class ReceiptSchema(Schema):
     status = fields.Str()
     lines = fields.List(fields.Nested(ReceiptLineSchema))
     returns = fields.List(fields.Nested(SupplierReturnSchema))
+    bin_code = fields.Str(
+        attribute="bin.code", allow_none=True, metadata={"description": "The bin label scanned last (put-away)"}
+    )
     scanned = fields.Nested(
         ReceiptLineSchema,
         attribute="scanned_line",

@@ -72,7 +72,12 @@
       }
       message.textContent = "";
       const line = result.body.scanned;
-      ok.textContent = (en ? line.item_name_en : line.item_name) + ": " + formatQty(line.quantity);
+      if (line) {
+        ok.textContent = (en ? line.item_name_en : line.item_name) + ": " + formatQty(line.quantity);
+      } else { // a bin label: what comes next goes there
+        ok.textContent = "→ " + result.body.bin_code;
+        document.getElementById("put-away").textContent = form.dataset.msgBin.replace("%(bin)s", result.body.bin_code);
+      }
       if (waiting === 0) await refresh(); // the tables once the queue is empty, not after every scan
     }).catch(function (error) { message.textContent = String(error); });
   }

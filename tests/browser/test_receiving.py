@@ -123,3 +123,27 @@ def test_twenty_scans_typed_fast_with_no_pause_are_all_counted(page, tr):
     expect(page.locator("#scan-message")).to_have_text("")
     page.click("#post-receipt")
     expect(page.locator("#order-status")).to_have_text(tr("received"))
+
+
+def test_a_bin_label_scanned_puts_the_next_goods_there(page, tr):
+    """Put-away: the lines show each item's usual bin; after the clerk scans bin label GDG-A-01, the next
+    cartons go there (before, everything landed on the warehouse itself)."""
+    number = approved_order(page, "Perum Bulog Kantor Cabang Balikpapan", [("Gula pasir 1 kg · Karton 20", "2")])
+    login(page, "warehouse")
+    page.goto("/purchasing/receive")
+    scan(page, "#code", number)
+    expect(page.locator("h1")).to_contain_text(number)
+    scan(page, "#code", SUGAR_CARTON)
+    expect(page.locator("#receipt-lines td.put-away")).to_have_text(f"GDG-A-02 ({tr('usual bin')})")
+    scan(page, "#code", "GDG-A-01")
+    expect(page.locator("#scan-ok")).to_have_text("→ GDG-A-01")
+    scan(page, "#code", SUGAR_CARTON)
+    expect(page.locator("#receipt-lines td.put-away")).to_have_text([f"GDG-A-02 ({tr('usual bin')})", "GDG-A-01"])
+    page.click("#post-receipt")
+    expect(page.locator("#order-status")).to_have_text(tr("received"))
+    page.goto(f"/stock/lookup?code={SUGAR_CARTON}")
+    stock = page.locator("#stock-table tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))"
+    )
+    where = {row[1].split()[-1]: row[3].split()[0] for row in stock}
+    assert where["GDG-A-01"] == "20" and "GDG" not in where  # the rest in GDG-A-02, nothing on the warehouse

@@ -39,7 +39,7 @@ def test_a_lot_expired_or_expiring_within_the_warning_days_is_held_for_a_manager
     receiving.post(receipt.id, shop.clerk)
     sphp, quarantine = shop.items["SPHP5"], shop.locations["V-KARANTINA"]
     by_lot = {b.lot.code: (b.location.code, b.quantity) for b in _balances(sphp.id) if b.lot.code in conditions}
-    assert by_lot == {"OLD": (quarantine.code, 10), "SOON": ("GDG", 10), "FINE": ("GDG", 10)}
+    assert by_lot == {"OLD": (quarantine.code, 10), "SOON": ("GDG-A-01", 10), "FINE": ("GDG-A-01", 10)}
     assert on_hand(sphp, quarantine) == Decimal(10)
 
 

@@ -44,7 +44,7 @@ def test_a_partial_receipt_by_scan_leaves_a_backorder(shop):
     receiving.post(receipt.id, shop.clerk)
     assert order.status == "partially_received"
     assert order.lines[0].received_quantity == Decimal(40) and order.lines[0].open_quantity == Decimal(20)
-    assert on_hand(shop.items["GULA1"], shop.warehouse) == Decimal(40)
+    assert on_hand(shop.items["GULA1"], shop.locations["GDG-A-02"]) == Decimal(100)  # put away with the 60
     second = receiving.open_receipt(order, shop.clerk)
     assert second.id != receipt.id
     receiving.scan_into(second, SUGAR_CARTON, shop.clerk)
@@ -76,7 +76,7 @@ def test_lot_and_expiry_come_from_a_gs1_code_or_are_asked_for(shop):
     receiving.post(receipt.id, shop.clerk)
     lot = db.session.scalar(select(Lot).where(Lot.code == "SPHP-2612C"))
     assert lot.expiry_date == date(2027, 6, 30)
-    assert on_hand(shop.items["SPHP5"], shop.warehouse, lot.id) == Decimal(20)
+    assert on_hand(shop.items["SPHP5"], shop.locations["GDG-A-01"], lot.id) == Decimal(20)
 
 
 def test_an_unexpected_item_needs_a_manager(shop):
@@ -116,7 +116,7 @@ def test_damaged_goods_go_to_quarantine_and_rejected_ones_go_back(shop):
     receiving.scan_into(receipt, SUGAR_CARTON, shop.clerk, condition="rejected", reason="sobek")
     receiving.post(receipt.id, shop.clerk)
     sugar = shop.items["GULA1"]
-    assert on_hand(sugar, shop.warehouse) == Decimal(20)
+    assert on_hand(sugar, shop.locations["GDG-A-02"]) == Decimal(80)
     assert on_hand(sugar, shop.locations["V-KARANTINA"]) == Decimal(20)
     assert order.lines[0].received_quantity == Decimal(40)  # the rejected carton is still owed
 
@@ -141,7 +141,7 @@ def test_posting_twice_posts_once_and_a_posted_receipt_cannot_change(shop):
     receiving.scan_into(receipt, SUGAR_CARTON, shop.clerk)
     receiving.post(receipt.id, shop.clerk)
     receiving.post(receipt.id, shop.clerk)
-    assert on_hand(shop.items["GULA1"], shop.warehouse) == Decimal(20)
+    assert on_hand(shop.items["GULA1"], shop.locations["GDG-A-02"]) == Decimal(80)
     with pytest.raises(DomainError) as refused:
         receiving.scan_into(receipt, SUGAR_CARTON, shop.clerk)
     assert refused.value.code == "posted"
@@ -159,17 +159,23 @@ def test_returning_goods_of_a_receipt_to_the_supplier(shop):
     receipt = receiving.open_receipt(order, shop.clerk)
     receiving.scan_into(receipt, SUGAR_CARTON, shop.clerk, times=Decimal(2))
     with pytest.raises(DomainError):
-        receiving.return_to_supplier(receipt, shop.items["GULA1"].id, Decimal(5), "semut", shop.warehouse, shop.clerk)
+        receiving.return_to_supplier(
+            receipt, shop.items["GULA1"].id, Decimal(5), "semut", shop.locations["GDG-A-02"], shop.clerk
+        )
     receiving.post(receipt.id, shop.clerk)
     [entry] = receiving.return_to_supplier(
-        receipt, shop.items["GULA1"].id, Decimal(5), "ada semut", shop.warehouse, shop.clerk
+        receipt, shop.items["GULA1"].id, Decimal(5), "ada semut", shop.locations["GDG-A-02"], shop.clerk
     )
-    assert on_hand(shop.items["GULA1"], shop.warehouse) == Decimal(35)
+    assert on_hand(shop.items["GULA1"], shop.locations["GDG-A-02"]) == Decimal(95)
     assert (entry.reference, entry.reason, entry.receipt_id) == (f"RET-{entry.id}", "ada semut", receipt.id)
     with pytest.raises(ValidationFailed, match="35"):  # at most what came in on the receipt, less what went back
-        receiving.return_to_supplier(receipt, shop.items["GULA1"].id, Decimal(36), "lagi", shop.warehouse, shop.clerk)
+        receiving.return_to_supplier(
+            receipt, shop.items["GULA1"].id, Decimal(36), "lagi", shop.locations["GDG-A-02"], shop.clerk
+        )
     with pytest.raises(ValidationFailed):
-        receiving.return_to_supplier(receipt, shop.items["GULA1"].id, Decimal(1), " ", shop.warehouse, shop.clerk)
+        receiving.return_to_supplier(
+            receipt, shop.items["GULA1"].id, Decimal(1), " ", shop.locations["GDG-A-02"], shop.clerk
+        )
     assert order.lines[0].received_quantity == Decimal(40)  # what was delivered stays delivered
     assert ledger.verify() == []
 
@@ -181,7 +187,7 @@ def test_empties_go_back_from_the_places_under_the_destination(shop):
     empty = shop.items["LPG3-KSG"]
     shelf_empties = Decimal(4)
     post_moves([Move(empty.id, inventory.location_of_kind("customer").id, shelf.id, shelf_empties, "exchange", "S-0")])
-    for destination, where, count in ((shop.warehouse, cage, 5), (shop.locations["TKO"], shelf, 3)):
+    for destination, where, count, full in ((shop.warehouse, cage, 5, 70), (shop.locations["TKO"], shelf, 3, 25)):
         before = on_hand(empty, where)
         order = approved_order(shop, shop.agent, [("LPG3", 10)], destination=destination)
         receipt = receiving.open_receipt(order, shop.clerk)
@@ -189,7 +195,7 @@ def test_empties_go_back_from_the_places_under_the_destination(shop):
         receiving.hand_back_empties(receipt, Decimal(count))
         receiving.post(receipt.id, shop.clerk)
         assert on_hand(empty, where) == before - count
-        assert on_hand(shop.items["LPG3"], destination) == Decimal(10)
+        assert on_hand(shop.items["LPG3"], where) == full  # put away where its cylinders stand
 
 
 def test_more_empties_than_the_destination_holds_are_refused_with_what_is_there(shop):
@@ -200,3 +206,30 @@ def test_more_empties_than_the_destination_holds_are_refused_with_what_is_there(
     with pytest.raises(InsufficientStock) as refused:
         receiving.post(receipt.id, shop.clerk)
     assert (refused.value.extra["available"], refused.value.extra["requested"]) == ("10.000", "11.000")
+
+
+def test_goods_are_put_away_in_their_usual_bin_or_the_bin_scanned_before_them(shop):
+    """Before, received goods landed on the warehouse itself (GDG). Sugar goes where sugar is (GDG-A-02); after
+    the clerk scans the label of bin GDG-A-01, the next cartons go there; a bin of another place is refused."""
+    sugar, a01, a02 = shop.items["GULA1"], shop.locations["GDG-A-01"], shop.locations["GDG-A-02"]
+    assert receiving.proposed_bin(sugar.id, shop.warehouse.id) == a02.id
+    order = approved_order(shop, shop.bulog, [("GULA1", 3)])
+    receipt = receiving.open_receipt(order, shop.clerk)
+    receiving.scan_into(receipt, SUGAR_CARTON, shop.clerk)
+    assert receiving.scan_into(receipt, "GDG-A-01", shop.clerk) is None
+    receiving.scan_into(receipt, SUGAR_CARTON, shop.clerk, times=Decimal(2))
+    assert [(ln.location_id, ln.quantity) for ln in receipt.lines] == [(None, 20), (a01.id, 40)]
+    with pytest.raises(ValidationFailed):
+        receiving.scan_into(receipt, "TKO-R1", shop.clerk)
+    receiving.post(receipt.id, shop.clerk)
+    assert (on_hand(sugar, a02), on_hand(sugar, a01), on_hand(sugar, shop.warehouse)) == (80, 40, 0)
+
+
+def test_with_no_stock_under_the_destination_the_last_bin_used_is_proposed(shop):
+    sugar, a01, a02 = shop.items["GULA1"], shop.locations["GDG-A-01"], shop.locations["GDG-A-02"]
+    customer = inventory.location_of_kind("customer")
+    post_moves([Move(sugar.id, a02.id, a01.id, Decimal(10), "transfer", "T-1")])
+    post_moves([Move(sugar.id, a02.id, customer.id, Decimal(50), "sale", "S-1")])
+    post_moves([Move(sugar.id, a01.id, customer.id, Decimal(10), "sale", "S-2")])
+    assert receiving.proposed_bin(sugar.id, shop.warehouse.id) == a01.id  # the last bin sugar went into
+    assert receiving.proposed_bin(shop.items["BG55"].id, shop.locations["TKO"].id) == shop.locations["TKO"].id
