@@ -1,6 +1,7 @@
 // Scan fields: keep the focus where the scanner types, submit on its terminator, and offer the camera.
 (function () {
   "use strict";
+  document.documentElement.classList.replace("no-js", "js"); // the phone's menu folds only where it can open
   const terminator = document.body.dataset.scanTerminator || "Enter";
 
   function csrfToken() {
@@ -87,6 +88,13 @@
     if (input) { input.focus(); input.select(); }
   }
   document.addEventListener("DOMContentLoaded", focusScan);
+  // The phone's menu: one button opens and closes it.
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("#menu-button");
+    if (!button) return;
+    const open = button.closest(".topbar").classList.toggle("open");
+    button.setAttribute("aria-expanded", String(open));
+  });
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) window.print();
   });

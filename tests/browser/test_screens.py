@@ -472,3 +472,44 @@ def test_double_click_on_save_posts_one_adjustment(page, tr):
     assert 302 in statuses and set(statuses) <= {302, 409}, statuses
     assert stock_everywhere(page)[("BG55", "GDG-B-01", "")] == before + 2
     assert bright_gas_adjustments(page, tr) == 2
+
+
+# --- phones ------------------------------------------------------------------------------------------------
+
+PHONE = {"width": 360, "height": 740}
+
+
+def _too_wide(page) -> list[str]:
+    """The screens of the signed-in user's menu (and the given extra paths) that scroll sideways at 360 px."""
+    paths = page.locator("nav.menu a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    offenders = []
+    for path in ["/", *paths]:
+        page.goto(path)
+        width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        if width > inner:
+            culprits = page.evaluate(
+                """() => [...document.querySelectorAll('main *, header *')]
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+                .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 0.5))
+                .slice(0, 3).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className)"""
+            )
+            offenders.append(f"{path}: {width} > {inner} ({', '.join(culprits)})")
+    return offenders
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("role", ["warehouse", "cashier", "manager"])
+def test_no_screen_scrolls_sideways_on_a_phone_and_the_menu_folds_away(page, tr, role):
+    """At 360 px wide: every screen of the role's menu fits (before, 6 of 9 warehouse screens scrolled up to
+    708 px), and the menu is one button that opens it (before, it took ~300 px of every screen)."""
+    page.set_viewport_size(PHONE)
+    login(page, role)
+    assert _too_wide(page) == []
+    page.goto("/")
+    menu = page.locator("nav.menu")
+    expect(menu).to_be_hidden()
+    assert page.locator("header.topbar").bounding_box()["height"] < 90
+    page.click("#menu-button")
+    expect(menu).to_be_visible()
+    menu.locator("a").first.click()
+    expect(menu).to_be_hidden()
