@@ -99,35 +99,110 @@
     if (event.target.closest("[data-print]")) window.print();
   });
 
-  // The phone's camera as a scanner, where the browser can decode barcodes.
+  // The phone's camera as a scanner: the browser's own BarcodeDetector where it has one (Android Chrome), else
+  // ZXing (vendored, loaded on the first tap) for iPhone Safari, Firefox and the rest. One camera box per field:
+  // a second tap closes it. No camera, a refused permission or a plain-http address is said in a sentence.
+  const words = document.body.dataset;
   document.addEventListener("DOMContentLoaded", function () {
-    if (!("BarcodeDetector" in window)) return;
     document.querySelectorAll("input.scan").forEach(function (input) {
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = "📷";
-      button.title = "Camera";
+      button.title = words.msgCamera || "Camera";
+      button.setAttribute("aria-label", button.title);
       button.className = "camera no-print";
       input.insertAdjacentElement("afterend", button);
-      button.addEventListener("click", function () { scanWithCamera(input); });
+      button.addEventListener("click", function () { toggleCamera(input, button); });
     });
   });
 
-  async function scanWithCamera(input) {
-    const detector = new window.BarcodeDetector();
+  function cameraMessage(input, text) {
+    let note = input.parentElement.querySelector(".camera-message");
+    if (!note) {
+      note = document.createElement("span");
+      note.className = "camera-message field-error";
+      note.setAttribute("role", "alert");
+      input.insertAdjacentElement("afterend", note);
+    }
+    note.textContent = text;
+  }
+
+  let zxing = null;
+  function loadZxing() {
+    if (!zxing) {
+      zxing = new Promise(function (resolve, reject) {
+        const script = document.createElement("script");
+        script.src = words.zxingSrc;
+        script.onload = function () { resolve(window.ZXing); };
+        script.onerror = reject;
+        document.head.appendChild(script);
+      });
+    }
+    return zxing;
+  }
+
+  const open = new Map(); // input -> close()
+  async function toggleCamera(input, button) {
+    if (open.has(input)) { open.get(input)(); return; }
+    cameraMessage(input, "");
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      cameraMessage(input, window.isSecureContext ? words.msgCameraNone : words.msgCameraInsecure);
+      return;
+    }
+    const box = document.createElement("div");
+    box.className = "camera-box";
     const video = document.createElement("video");
     video.setAttribute("playsinline", "");
-    video.style.maxWidth = "100%";
-    input.insertAdjacentElement("afterend", video);
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
-    video.srcObject = stream;
-    await video.play();
-    const stop = function () { stream.getTracks().forEach(function (t) { t.stop(); }); video.remove(); };
-    const tick = async function () {
-      const codes = await detector.detect(video);
-      if (codes.length) { stop(); input.value = codes[0].rawValue; submitScan(input); return; }
-      requestAnimationFrame(tick);
+    video.muted = true;
+    box.appendChild(video);
+    button.insertAdjacentElement("afterend", box);
+    let stream = null;
+    let reader = null;
+    let closed = false;
+    const close = function () {
+      closed = true;
+      if (reader) reader.reset();
+      if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+      box.remove();
+      open.delete(input);
+      button.setAttribute("aria-pressed", "false");
     };
-    tick();
+    open.set(input, close);
+    button.setAttribute("aria-pressed", "true");
+    const found = function (text) {
+      if (closed) return;
+      close();
+      input.value = text;
+      submitScan(input);
+    };
+    try {
+      if ("BarcodeDetector" in window) {
+        stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+        video.srcObject = stream;
+        await video.play();
+        const detector = new window.BarcodeDetector();
+        const tick = async function () {
+          if (closed) return;
+          const codes = await detector.detect(video);
+          if (codes.length) { found(codes[0].rawValue); return; }
+          requestAnimationFrame(tick);
+        };
+        tick();
+      } else {
+        const ZXing = await loadZxing();
+        if (closed) return;
+        reader = new ZXing.BrowserMultiFormatReader();
+        await reader.decodeFromConstraints({ video: { facingMode: "environment" } }, video, function (result) {
+          if (result) found(result.getText());
+        });
+      }
+    } catch (error) {
+      close();
+      const name = error && error.name;
+      if (name === "NotAllowedError" || name === "SecurityError") cameraMessage(input, words.msgCameraDenied);
+      else if (name === "NotFoundError" || name === "OverconstrainedError" || name === "NotReadableError") {
+        cameraMessage(input, words.msgCameraNone);
+      } else cameraMessage(input, words.msgCameraFailed);
+    }
   }
 })();

@@ -513,3 +513,76 @@ def test_no_screen_scrolls_sideways_on_a_phone_and_the_menu_folds_away(page, tr,
     expect(menu).to_be_visible()
     menu.locator("a").first.click()
     expect(menu).to_be_hidden()
+
+
+# --- the camera ----------------------------------------------------------------------------------------------
+
+
+def _barcode_video(path, code: str) -> None:
+    """A few seconds of a camera looking at an EAN-13 label: a Y4M file Chromium plays as its fake camera."""
+    from io import BytesIO
+
+    from barcode import EAN13
+    from barcode.writer import ImageWriter
+    from PIL import Image
+
+    png = BytesIO()
+    EAN13(code[:12], writer=ImageWriter()).write(png, {"module_width": 0.4, "module_height": 18, "quiet_zone": 8})
+    label = Image.open(BytesIO(png.getvalue())).convert("L")
+    frame = Image.new("L", (640, 480), 255)
+    label.thumbnail((600, 440))
+    frame.paste(label, ((640 - label.width) // 2, (480 - label.height) // 2))
+    chroma = bytes([128]) * (320 * 240)
+    with open(path, "wb") as out:
+        out.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(30):
+            out.write(b"FRAME\n" + frame.tobytes() + chroma + chroma)
+
+
+@pytest.mark.browser
+def test_the_camera_reads_a_barcode_where_the_browser_has_no_barcode_detector(chromium, live_server, tmp_path):
+    """Headless Chromium on Linux has no BarcodeDetector (nor has iPhone Safari or Firefox): the camera button
+    loads the vendored ZXing and reads the sugar pack's EAN-13 off a fake camera showing its label. Before, the
+    camera button existed only where BarcodeDetector did."""
+    import shutil
+
+    from tests.browser.conftest import CHROMIUM_ARGS, TIMEOUT_MS
+
+    video = tmp_path / "sugar.y4m"
+    _barcode_video(video, SUGAR)
+    camera_args = [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    browser = chromium.browser_type.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS + camera_args)
+    try:
+        context = browser.new_context(locale="id-ID", base_url=live_server, viewport=PHONE)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        login(page, "warehouse")
+        page.goto("/stock/lookup")
+        assert page.evaluate("'BarcodeDetector' in window") is False
+        page.click("button.camera")
+        expect(page.locator(".camera-box video")).to_have_count(1)
+        expect(page.locator("#scan-result h2")).to_have_text("Gula pasir 1 kg GULA1", timeout=20_000)
+        expect(page.locator(".camera-box")).to_have_count(0)  # closed once it read the code
+    finally:
+        browser.close()
+
+
+@pytest.mark.browser
+def test_without_a_camera_the_button_says_so_and_leaves_no_empty_box(page, tr):
+    """Before, a device without a camera threw, left an empty video box and added another on each tap."""
+    login(page, "warehouse")
+    page.goto("/stock/lookup")
+    for _ in range(3):
+        page.click("button.camera")
+        expect(page.locator(".camera-message")).not_to_have_text("")
+    expect(page.locator(".camera-box")).to_have_count(0)
+    expect(page.locator(".camera-message")).to_have_count(1)
+    assert page.locator(".camera-message").inner_text() in (
+        tr("No camera can be used on this device: type the code, or use a scanner."),
+        tr("The camera was not allowed: allow it in the browser settings for this site, or type the code."),
+    )
