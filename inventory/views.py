@@ -355,6 +355,8 @@ def _label_for(kind: str, obj_id: int) -> dict:
         .limit(1)
     )
     title = f"{lot.item.name_id} · {lot.code}"
+    if lot.expiry_date:
+        title += f" · EXP {lot.expiry_date.strftime('%d-%m-%Y')}"
     if gtin:
         data, text = labels.gs1_128_data(gtin, lot=lot.code, expiry=lot.expiry_date)
         return {"symbology": "gs1_128", "data": data, "text": text, "title": title}

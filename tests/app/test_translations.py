@@ -147,14 +147,14 @@ def fresh_translations(app):
 
 def test_screens_are_indonesian_until_english_is_chosen(client, fresh_translations):
     page = client.get("/login").get_data(as_text=True)
-    assert '<html lang="id">' in page
+    assert '<html lang="id" ' in page
     assert "Masuk" in page and "Sign in" not in page
 
     response = client.post("/language/en", data={"csrf_token": csrf_token_from(page), "next": "/login"})
     assert response.status_code == 302
 
     page = client.get("/login").get_data(as_text=True)
-    assert '<html lang="en">' in page
+    assert '<html lang="en" ' in page
     assert "Sign in" in page and "Masuk" not in page
 
 

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 import string
 
 import barcode
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inventory.barcodes import GS, decode_scan, gs1_check_digit, normalize_gtin, parse_gs1
+from inventory.barcodes import GS, decode_scan, format_gs1_text, gs1_check_digit, normalize_gtin, parse_gs1
 from inventory.labels import LabelError, gs1_128_data, render_barcode
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -104,9 +105,11 @@ def test_text_overrides_the_human_readable_line():
     assert b">SKU-0042</text>" not in image
 
 
-def test_gs1_128_default_text_uses_parentheses():
+def test_gs1_128_default_text_uses_parentheses_and_shows_the_expiry_as_a_date():
     image = render_barcode("gs1_128", "0104006381333931" + "10LOT42\xf1" + "17261231")
-    assert b">(01)04006381333931(10)LOT42(17)261231</text>" in image
+    assert b">(01)04006381333931</text>" in image
+    assert b">(10)LOT42(17)261231</text>" in image
+    assert b">EXP 31-12-2026</text>" in image
     assert "\xf1".encode() not in image
 
 
@@ -202,6 +205,50 @@ def test_gs1_128_data_renders_with_its_human_text():
     image = render_barcode("gs1_128", data, text=text)
     assert f">{text}</text>".encode() in image
     assert render_barcode("gs1_128", data, fmt="png", text=text).startswith(PNG_SIGNATURE)
+
+
+# --- the label's text fits, and the label reads back --------------------------------------------------------
+
+LABELS = [  # (symbology, data): every kind of label Lumbung prints, at its longest
+    ("ean13", "8991000000300"),
+    ("ean8", "96385074"),
+    ("code128", "GDG-A-01"),
+    ("code128", "GUDANG-ZONA-B-RAK-0001"),  # a long location code
+    ("code128", "LOT-ABCDEFGHIJKLMNOP"),  # a lot without a GTIN: 20 characters
+    ("gs1_128", gs1_128_data("8991000000300", lot="SPHP-2611A", expiry=datetime.date(2027, 5, 31))[0]),
+    ("gs1_128", gs1_128_data("8991000000300", lot="ABCDEFGHIJKLMNOPQRST", expiry=datetime.date(2027, 5, 31))[0]),
+]
+
+
+@pytest.mark.parametrize(("symbology", "data"), LABELS)
+def test_every_label_reads_back_and_its_text_stays_inside_it(symbology, data):
+    """Decoded from the PNG by ZXing; the text under the bars is inside the image (no dark pixel in the margin
+    columns of the text rows), and in the SVG each line fits the width at its font size. Before, a GS1-128 lot
+    label's one text line ran past both edges: '(01' and the end of the lot were cut."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    from inventory.labels import MONO_ADVANCE
+
+    image = Image.open(io.BytesIO(render_barcode(symbology, data, fmt="png"))).convert("L")
+    [found] = zxingcpp.read_barcodes(image)
+    expected = data if symbology != "gs1_128" else format_gs1_text(parse_gs1("]C1" + data).elements)
+    assert found.text == expected
+    pixels = image.load()
+    rows = [y for y in range(image.height) if any(pixels[x, y] < 128 for x in range(image.width))]
+    text_rows = range(max(rows) - 10, max(rows) + 1)
+    edge = max(2, image.width // 100)
+    for y in text_rows:
+        assert all(pixels[x, y] >= 128 for x in (*range(edge), *range(image.width - edge, image.width))), y
+    if symbology in ("ean13", "ean8"):
+        return
+    svg = render_barcode(symbology, data).decode()
+    width = float(re.search(r'<svg [^>]*width="([\d.]+)mm"', svg).group(1))
+    assert "viewBox" in svg
+    for size, text in re.findall(r"font-size:([\d.]+)mm;[^>]*>([^<]*)</text>", svg):
+        assert len(text) * float(size) * MONO_ADVANCE <= width - 1.9, text
 
 
 _BODY_LENGTHS = st.sampled_from([11, 12, 13])  # UPC-A, EAN-13 and GTIN-14 bodies
