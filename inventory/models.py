@@ -291,7 +291,7 @@ class StockCount(TimestampMixin, db.Model):
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))  # the root: its sub-locations are counted too
     status: Mapped[str] = mapped_column(String(10), default="open")
     note: Mapped[str] = mapped_column(Text, default="")
-    # The recount rule, fixed when the count starts: a variance over max(minimum, percent of expected) is recounted.
+    # The recount rule, fixed when the count starts: at least the minimum units and over the percent off.
     recount_percent: Mapped[Decimal] = mapped_column(Rate())
     recount_minimum: Mapped[Decimal] = mapped_column(Qty())
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))

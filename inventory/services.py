@@ -244,7 +244,9 @@ def resolve_scan(raw: str) -> ScanResult:
                 source="gs1",
             )
     if plain.isdigit() and len(plain) in (8, 13) and not barcodes.is_valid_gtin(plain):
-        raise UnknownCode(_("Code %(code)s has a wrong check digit: scan it again.", code=plain))
+        raise UnknownCode(
+            _("Code %(code)s has a wrong check digit: scan it again.", code=plain), code="wrong_check_digit"
+        )
     raise UnknownCode(_("Unknown code %(code)s.", code=plain))
 
 

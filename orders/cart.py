@@ -353,10 +353,11 @@ def identify(code: str) -> Identified:
     prefix = current_app.config["MEMBER_NUMBER_PREFIX"]
     if cleaned.upper().startswith(prefix):
         return Identified("member", member=find_member(cleaned))
+    misread = None
     try:
         scan = resolve_scan(cleaned)
-    except UnknownCode:
-        scan = None
+    except UnknownCode as refused:
+        scan, misread = None, refused if refused.code == "wrong_check_digit" else None
     if scan is not None and scan.kind == "item" and scan.packaging is not None:
         packaging = scan.packaging
         by_weight = packaging.item.base_unit == "kg" and packaging.factor == 1
@@ -375,4 +376,6 @@ def identify(code: str) -> Identified:
     digits = "".join(ch for ch in cleaned if ch.isdigit())
     if len(digits) == 16 and digits == cleaned:
         return Identified("member", member=find_member(digits))
+    if misread is not None:  # a misread EAN: said as the look-up screen says it
+        raise misread
     raise NotFound(_("Nothing is known by the code %(code)s: scan again or type it.", code=cleaned or "-"))

@@ -259,6 +259,13 @@ class Progress:
     received: Decimal  # good and damaged in this receipt
     rejected: Decimal
     on_order: bool
+    packaging: object = None  # the order's purchase unit (a sack, a carton): the clerk counts in these
+
+    def in_packs(self, quantity: Decimal) -> Decimal | None:
+        """A base quantity in the order's purchase unit (40 packs = 2 cartons of 20)."""
+        if self.packaging is None or not self.packaging.factor:
+            return None
+        return (quantity / self.packaging.factor).normalize()
 
     @property
     def state(self) -> str:
@@ -270,7 +277,7 @@ class Progress:
 def progress(receipt: Receipt) -> list[Progress]:
     rows: dict[int, Progress] = {}
     for line in receipt.order.lines:
-        rows[line.item_id] = Progress(line.item, line.open_quantity, Decimal(0), Decimal(0), True)
+        rows[line.item_id] = Progress(line.item, line.open_quantity, Decimal(0), Decimal(0), True, line.packaging)
     for line in receipt.lines:
         if line.quantity < 0:
             continue  # empties going back are shown apart

@@ -47,7 +47,7 @@ def test_unknown_and_mistyped_codes_are_problems(api, demo):
     typo = cashier.get("/api/stock/scan", query_string={"code": "8991000000503"})
     assert typo.status_code == 404
     assert typo.get_json()["detail"] == "Digit cek kode 8991000000503 salah: pindai ulang."
-    assert typo.get_json()["type"] == "/problems/unknown_code"
+    assert typo.get_json()["type"] == "/problems/wrong_check_digit"
 
 
 def test_validation_errors_are_problem_json_with_field_messages(api, demo):

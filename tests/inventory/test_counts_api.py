@@ -210,6 +210,7 @@ def test_the_manager_reviews_and_posts_on_the_screen(client, login, demo, make_u
     review_url = f"/stock/counts/{count.id}/review"
     page = client.get(review_url).get_data(as_text=True)
     assert 'id="post-count" disabled' in page and "500" in page  # the manager sees what was expected
+    assert page.count(">tidak dihitung</span>") == 2
     refused = form_post(client, review_url, f"/stock/counts/{count.id}/post")
     assert refused.status_code == 409 and "2 baris masih perlu dihitung ulang." in refused.get_data(as_text=True)
 
@@ -218,6 +219,8 @@ def test_the_manager_reviews_and_posts_on_the_screen(client, login, demo, make_u
             counts.set_line_quantity(count, line, line.expected_quantity, manager)
     page = client.get(review_url).get_data(as_text=True)
     assert 'id="post-count" disabled' not in page
+    assert ">tidak dihitung</span>" not in page  # counted at the recount: not "not counted" any more
+    assert page.count(">dihitung saat hitung ulang</span>") == 2
     assert '<strong id="total-net">-Rp15.500</strong>' in page
     posted = form_post(client, review_url, f"/stock/counts/{count.id}/post")
     assert posted.status_code == 302 and count_moves(count.reference) == 1

@@ -310,6 +310,10 @@ def test_the_scan_finds_member_cards_products_and_receipts_and_404s_the_rest(sho
     assert garbage.status_code == 404
     assert garbage.mimetype == PROBLEM_JSON
     assert garbage.get_json()["type"] == "/problems/not_found"
+    # A misread EAN is said as the look-up screen says it (before: "nothing is known by this code").
+    misread = till.get("/api/sales/scan?code=8991000000503")
+    assert misread.status_code == 404
+    assert misread.get_json()["detail"] == "Digit cek kode 8991000000503 salah: pindai ulang."
 
 
 # --- bad input ----------------------------------------------------------------------------------------------

@@ -233,3 +233,13 @@ def test_with_no_stock_under_the_destination_the_last_bin_used_is_proposed(shop)
     post_moves([Move(sugar.id, a01.id, customer.id, Decimal(10), "sale", "S-2")])
     assert receiving.proposed_bin(sugar.id, shop.warehouse.id) == a01.id  # the last bin sugar went into
     assert receiving.proposed_bin(shop.items["BG55"].id, shop.locations["TKO"].id) == shop.locations["TKO"].id
+
+
+def test_the_receiving_screen_counts_in_the_units_the_clerk_scans_too(shop, client, login):
+    """Sugar is counted in packs (40), the clerk scans cartons: the line says 2 of 3 cartons as well."""
+    order = approved_order(shop, shop.bulog, [("GULA1", 3)])
+    receipt = receiving.open_receipt(order, shop.clerk)
+    receiving.scan_into(receipt, SUGAR_CARTON, shop.clerk, times=Decimal(2))
+    login("warehouse")
+    page = client.get(f"/purchasing/receipts/{receipt.id}").get_data(as_text=True)
+    assert '<td class="packs muted">2 / 3 × Karton 20</td>' in page

@@ -125,3 +125,17 @@ def test_approving_figures_that_went_stale_shows_the_new_ones_and_keeps_them(cli
     session.expire_all()
     order = session.get(PurchaseOrder, draft.id)
     assert (order.status, [ln.packs for ln in order.lines]) == ("draft", [D(20)])
+
+
+def test_an_empty_suggestion_screen_says_the_truth_when_orders_cover_the_shortfall(client, login, shop):
+    """60 SPHP packs against a reorder point of 100, and 300 more on an approved order: no suggestion. The screen
+    said 'stock is above every reorder point', which it was not."""
+    from tests.suppliers.test_receiving import approved_order
+
+    approved_order(shop, shop.bulog, [("SPHP5", 30)])
+    rule = reorder.set_rule(shop.items["SPHP5"], shop.warehouse, shop.bulog, D(100), D(300))
+    reorder.check(rule.id)
+    assert reorder.suggestions() == []
+    login("manager")
+    page = client.get("/purchasing/reorder").get_data(as_text=True)
+    assert "ditambah pesanan yang sedang datang" in page
