@@ -72,4 +72,5 @@ def test_a_month_of_the_lpg_base_balances_to_zero(page, tr):
     expect(report.locator(".exchange-balance")).to_have_count(0)
     expect(report.locator(".closing")).to_have_text("85")  # the demo's 85 cylinders, every one accounted for
     expect(report.locator(".held")).to_have_text("85")
+    report.scroll_into_view_if_needed()
     screenshot(page, "cylinders")

@@ -511,6 +511,11 @@ def test_no_screen_scrolls_sideways_on_a_phone_and_the_menu_folds_away(page, tr,
     assert page.locator("header.topbar").bounding_box()["height"] < 90
     page.click("#menu-button")
     expect(menu).to_be_visible()
+    if role == "warehouse":
+        screenshot(page, "phone-menu")
+        page.goto("/stock/transfer")
+        screenshot(page, "phone-transfer")
+        page.click("#menu-button")
     menu.locator("a").first.click()
     expect(menu).to_be_hidden()
 
