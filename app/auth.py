@@ -3,12 +3,12 @@
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, update
@@ -136,10 +136,12 @@ def set_active(user: User, active: bool) -> None:
     db.session.flush()
 
 
-def issue_api_token(user: User, name: str) -> str:
-    """Make a token for an integration; the plain token is shown once and only its hash is kept."""
+def issue_api_token(user: User, name: str, days: int | None = None) -> str:
+    """Make a token for an integration, valid until revoked or for `days`; the plain token is shown once and only
+    its hash is kept."""
     token = "lmb_" + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, name=name, token_hash=_sha256(token))
+    expires = utcnow() + timedelta(days=days) if days else None
+    row = ApiToken(user_id=user.id, name=name, token_hash=_sha256(token), expires_at=expires)
     db.session.add(row)
     db.session.flush()
     audit.record("create", "api_token", row.id, {"user_id": user.id, "name": name})
@@ -152,6 +154,8 @@ def _sha256(text: str) -> str:
 
 @login_manager.user_loader
 def load_user_from_session(session_id: str) -> User | None:
+    if uses_bearer_token():
+        return None  # a request that brings a token is that token's alone: the cookie does not sign it in
     row = db.session.get(UserSession, session_id)
     if row is None or row.ended_at is not None or not row.user.is_active:
         return None
@@ -168,13 +172,27 @@ def load_user_from_session(session_id: str) -> User | None:
 
 @login_manager.request_loader
 def load_user_from_token(req) -> User | None:
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(header[7:].strip())))
-    if token is None or token.revoked_at is not None or not token.user.is_active:
-        return None
-    return token.user
+    return bearer_user()
+
+
+def bearer_user() -> User | None:
+    """The user of the request's valid bearer token (None without one, or when it is unknown, revoked, expired
+    or its user disabled); looked up once per request."""
+    if "bearer_user" in g:
+        return g.bearer_user
+    user = None
+    if uses_bearer_token():
+        digest = _sha256(request.headers["Authorization"][7:].strip())
+        token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+        if (
+            token is not None
+            and token.revoked_at is None
+            and (token.expires_at is None or token.expires_at > utcnow())
+            and token.user.is_active
+        ):
+            user = token.user
+    g.bearer_user = user
+    return user
 
 
 def uses_bearer_token() -> bool:

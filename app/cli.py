@@ -39,12 +39,15 @@ def disable_user(username: str) -> None:
 @users.command("token")
 @click.argument("username")
 @click.option("--name", required=True, help="What the token is for, e.g. 'bulog-export'.")
-def create_token(username: str, name: str) -> None:
+@click.option(
+    "--days", type=click.IntRange(1, 3650), default=None, help="Valid this many days (default: until revoked)."
+)
+def create_token(username: str, name: str, days: int | None) -> None:
     """Make an API token for an integration (shown once)."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"No user {username}")
-    token = auth.issue_api_token(user, name)
+    token = auth.issue_api_token(user, name, days)
     db.session.commit()
     click.echo(token)
 

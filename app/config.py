@@ -31,6 +31,9 @@ class Config:
         "cli": {"idle_in_transaction_session_timeout": "10min"},
     }
     RETRY_AFTER_SECONDS = 3  # what a 503 asks the client to wait
+    # How many reverse proxies (nginx) stand in front of the app: their X-Forwarded-For gives each user their own
+    # address for the login throttle. 0: none (the quick start); 1 behind the nginx of docs/deployment.md.
+    TRUSTED_PROXIES = 0
 
     # Sessions: HttpOnly, SameSite, short-lived; the session row on the server is the real authority.
     SESSION_COOKIE_HTTPONLY = True
@@ -87,8 +90,11 @@ class Config:
             "SECRET_KEY": os.environ.get("SECRET_KEY"),
             "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL"),
             "REDIS_URL": os.environ.get("REDIS_URL"),
+            "TRUSTED_PROXIES": os.environ.get("TRUSTED_PROXIES"),
         }
         values = {k: v for k, v in env.items() if v}
+        if "TRUSTED_PROXIES" in values:
+            values["TRUSTED_PROXIES"] = int(values["TRUSTED_PROXIES"])
         if values.get("REDIS_URL"):
             values["JOBS_IN_PROCESS"] = False
         return values

@@ -10,6 +10,7 @@ from flask import Flask, g, has_request_context, request, send_from_directory, s
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import auth, errors, health, jobs
 from app.config import CONFIGS, INSTANCE_DIR
@@ -53,6 +54,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     api.init_app(app)
     errors.init_app(app)
     jobs.init_app(app)
+
+    if app.config["TRUSTED_PROXIES"]:  # behind nginx: the client's address is the one the proxy forwards
+        n = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     _register_packages(app)
     _register_hooks(app)
@@ -193,6 +198,9 @@ def _register_hooks(app: Flask) -> None:
     @app.before_request
     def protect_forms():
         # Forms and the screens' fetch() calls carry a CSRF token; integrations use a bearer token instead.
+        # A request is a token request only when its token is valid; a junk token does not turn the check off.
+        if auth.uses_bearer_token() and auth.bearer_user() is None:
+            return errors.problem(401, _("Sign in first"), _("The API token is unknown, revoked or expired."))
         if request.method in ("POST", "PUT", "PATCH", "DELETE") and not auth.uses_bearer_token():
             csrf.protect()
 

@@ -157,3 +157,76 @@ def test_the_language_chosen_on_the_login_page_survives_signing_in(client, make_
     assert "Sign out" in client.get("/").get_data(as_text=True)
     db.session.refresh(user)
     assert user.locale == "en"
+
+
+def test_a_junk_bearer_token_does_not_turn_the_csrf_check_off_for_a_signed_in_browser(client, make_user):
+    """Before, any 'Authorization: Bearer …' header skipped the CSRF check while the session cookie still signed
+    the user in: a forged cross-site POST with a junk token went through as the user."""
+    from inventory.models import Location
+
+    manager = make_user("manager")
+    sign_in(client, manager.username)
+    before = db.session.scalar(select(func.count()).select_from(Location))
+    body = {"code": "X-1", "name": "Forged", "kind": "bin"}
+    forged = client.post("/api/locations", json=body, headers={"Authorization": "Bearer junk", "Idempotency-Key": "k1"})
+    assert forged.status_code == 401
+    assert forged.get_json()["detail"] == "Token API tidak dikenal, sudah dicabut, atau kedaluwarsa."
+    assert db.session.scalar(select(func.count()).select_from(Location)) == before
+    # A valid token's request is that token's user's alone, whoever's cookie rides along.
+    cashier = make_user("cashier")
+    token = auth.issue_api_token(cashier, "till")
+    as_token = client.post(
+        "/api/locations", json=body, headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k2"}
+    )
+    assert as_token.status_code == 403  # a cashier may not make locations; the manager's cookie did not count
+
+
+def test_a_token_can_expire(client, make_user):
+    from app.models import ApiToken
+
+    token = auth.issue_api_token(make_user("manager"), "export", days=30)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/items", headers=headers).status_code == 200
+    db.session.execute(update(ApiToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+    assert client.get("/api/items", headers=headers).status_code == 401
+
+
+def test_behind_a_trusted_proxy_each_user_is_throttled_by_their_own_address(app, client, make_user, monkeypatch):
+    """Behind nginx every request comes from 127.0.0.1: 20 failures by anyone locked everyone out. With
+    TRUSTED_PROXIES=1 the forwarded address counts."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_IP", 3)
+    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1))
+    users = [make_user("cashier") for _ in range(4)]
+    for user in users[:3]:
+        client.post(
+            "/login",
+            data={"username": user.username, "password": "wrong-one", "csrf_token": "x"},
+            headers={"X-Forwarded-For": "10.0.0.66"},
+        )
+    page = client.get("/login", headers={"X-Forwarded-For": "10.0.0.7"})
+    ok = client.post(
+        "/login",
+        data={
+            "username": users[3].username,
+            "password": "password-123",
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        },
+        headers={"X-Forwarded-For": "10.0.0.7"},
+    )
+    assert ok.status_code == 302  # another address: not locked out by the first one's failures
+    addresses = set(db.session.scalars(select(LoginAttempt.remote_addr)))
+    assert "10.0.0.7" not in addresses
+
+
+def test_the_trusted_proxy_count_comes_from_the_environment(monkeypatch):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from app.config import Config
+    from app.factory import create_app
+
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    assert Config.from_environment()["TRUSTED_PROXIES"] == 1
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://", "TRUSTED_PROXIES": 1})
+    assert isinstance(app.wsgi_app, ProxyFix)
