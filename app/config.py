@@ -82,6 +82,7 @@ class Config:
         "security": [{"bearer": []}, {"session": []}],
     }
     PAGE_SIZE = 50
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # a request body (a CSV of 10,000 members is about 1.5 MB): 413 above
 
     @classmethod
     def from_environment(cls) -> dict:

@@ -171,6 +171,22 @@ def handle_integrity_error(error: Exception):
     return render_template("error.html", status=409, title=_("Saved elsewhere at the same moment"), detail=detail), 409
 
 
+def handle_data_error(error: Exception):
+    """The database refused a value (a number past its column's range, a malformed value the schemas let
+    through): 422, nothing saved, never a 500."""
+    from flask import current_app
+
+    from app.db import db
+
+    db.session.rollback()
+    orig = getattr(error, "orig", error)
+    current_app.logger.warning("422 data error on %s %s: %s", request.method, request.path, orig)
+    detail = _("A value is out of range or not valid for its field; nothing was saved.")
+    if wants_json():
+        return problem(422, _("A value cannot be stored"), detail, code="value_out_of_range")
+    return render_template("error.html", status=422, title=_("A value cannot be stored"), detail=detail), 422
+
+
 def handle_unexpected(error: Exception):
     # Never leak a stack trace; the log has it.
     from flask import current_app
@@ -186,11 +202,13 @@ def handle_unexpected(error: Exception):
 def init_app(app: Flask) -> None:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
-    from sqlalchemy.exc import IntegrityError, OperationalError
+    from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(OverflowError, handle_data_error)  # SQLite's words for a number past INTEGER
     for unreachable in (OperationalError, RedisConnectionError, RedisTimeoutError):
         app.register_error_handler(unreachable, unavailable)
     app.register_error_handler(Exception, handle_unexpected)

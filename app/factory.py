@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import auth, errors, health, jobs
+from app import auth, errors, health, jobs, safety
 from app.config import CONFIGS, INSTANCE_DIR
 from app.db import configure_postgresql, configure_sqlite
 from app.extensions import api, babel, csrf, db, login_manager, migrate
@@ -31,6 +31,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.config.update(config_class.from_environment())
     app.config.update(overrides or {})
     app.config["ENV_NAME"] = name
+    safety.init_app(app)  # before any route is added: the bounded <int:> converter
     config_class.validate(app.config)
     if name == "development":
         INSTANCE_DIR.mkdir(exist_ok=True)

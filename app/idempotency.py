@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from app.db import db, utcnow
 from app.errors import DomainError
 from app.models import IdempotencyKey
+from app.safety import loads as load_json
 
 HEADER = "Idempotency-Key"
 FORM_FIELD = "idempotency_key"  # screens put the key in a hidden field made when the form is shown
@@ -60,8 +61,8 @@ def _fingerprint() -> str:
     else:
         raw = request.get_data(cache=True)
         try:
-            canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":")).encode()
-        except ValueError:
+            canonical = json.dumps(load_json(raw or b"null"), sort_keys=True, separators=(",", ":")).encode()
+        except ValueError:  # not JSON the API reads: the view refuses it
             canonical = raw
     return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
 

@@ -3,13 +3,13 @@
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from app.auth import roles_required
 from app.db import db
 from app.idempotency import idempotent
 from app.pagination import page_of
+from app.safety import Blueprint
 from inventory import counts, operations, schemas, services
 from inventory.models import Item, Location
 

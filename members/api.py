@@ -1,11 +1,11 @@
 """The members JSON API: managers keep the register; a cashier looks members up for the till."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.auth import roles_required
 from app.idempotency import idempotent
 from app.pagination import page_of
+from app.safety import Blueprint
 from members import csvfile, schemas, services
 
 MANAGE = ("manager",)

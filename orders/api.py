@@ -6,7 +6,6 @@ from flask import Response, request, stream_with_context
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from app.auth import roles_required
@@ -14,6 +13,7 @@ from app.db import db
 from app.errors import NotFound
 from app.idempotency import HEADER, idempotent
 from app.pagination import page_of
+from app.safety import Blueprint
 from inventory.models import Item, Location
 from orders import caps, cart, checkout, pricing, receipts, returns, schemas, subsidy, tills
 from orders.models import CapRule, Sale, Till

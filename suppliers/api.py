@@ -3,7 +3,6 @@
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from app.auth import roles_required
@@ -11,6 +10,7 @@ from app.db import db
 from app.errors import NotFound, ValidationFailed
 from app.idempotency import idempotent
 from app.pagination import page_of
+from app.safety import Blueprint
 from inventory.models import Location
 from suppliers import receiving, reorder, schemas, services
 from suppliers.models import Supplier

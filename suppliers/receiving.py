@@ -366,7 +366,9 @@ def approve(receipt: Receipt, user) -> Receipt:
 def post(receipt_id: int, user) -> Receipt:
     """Post the receipt: one ledger batch (supplier → the order's destination, damaged → quarantine, empties →
     supplier), the order's received quantities, the moving average. Posting twice posts once."""
-    receipt = db.session.execute(select(Receipt).where(Receipt.id == receipt_id).with_for_update()).scalar_one()
+    receipt = db.session.execute(select(Receipt).where(Receipt.id == receipt_id).with_for_update()).scalar_one_or_none()
+    if receipt is None:
+        raise NotFound(_("Receipt not found."))
     db.session.refresh(receipt)  # another device may have posted it while we waited for the lock
     if receipt.status == "posted":
         return receipt

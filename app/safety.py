@@ -1,0 +1,96 @@
+"""What every request passes before a view sees it: bodies that are too big, too deep, ambiguous (a key twice)
+or carry a NUL byte, and ids past what a column holds, are refused with a 4xx problem, never a 500."""
+
+import json
+from typing import Any
+
+import flask_smorest
+from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
+
+INT_MAX = 2**31 - 1  # an INTEGER column
+MAX_JSON_DEPTH = 32
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} appears twice")
+        seen[key] = value
+    return seen
+
+
+def _depth(value: Any, limit: int) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if level > limit:
+            raise ValueError(f"nested more than {limit} levels deep")
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+
+
+def loads(text: str | bytes) -> Any:
+    """JSON as the API reads it: no key twice in an object, not nested past MAX_JSON_DEPTH, no NUL character;
+    anything else (100,000 '[') is a ValueError, never a RecursionError."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    if "\\u0000" in text:
+        raise ValueError("a NUL character (\\u0000) is not allowed")
+    try:
+        value = json.loads(text, object_pairs_hook=_no_duplicates)
+    except RecursionError as exc:
+        raise ValueError("nested too deep") from exc
+    _depth(value, MAX_JSON_DEPTH)
+    return value
+
+
+class JSONProvider(DefaultJSONProvider):
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads(s)
+
+
+class Parser(FlaskParser):
+    """webargs' Flask parser reading JSON bodies as `loads` does; a body it refuses is a 400 problem."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return super()._raw_load_json(req)
+        try:
+            return loads(req.get_data(cache=True))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest(f"The JSON body cannot be used: {exc}.") from exc
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The API's blueprints: flask-smorest's, with the parser above."""
+
+    ARGUMENTS_PARSER = Parser()
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:id>` in a URL: an id past an INTEGER column's range is a 404, not a database error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def refuse_nul() -> None:
+    """A NUL byte in a query string or a form field (PostgreSQL stores none) is a 400 naming where it is."""
+    for where, values in (("query", request.args), ("form", request.form)):
+        for name, value in values.items(multi=True):
+            if "\x00" in value or "\x00" in name:
+                raise BadRequest(f"The {where} field {name!r} contains a NUL character.")
+
+
+def init_app(app: Flask) -> None:
+    app.json = JSONProvider(app)
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request(refuse_nul)
