@@ -2,9 +2,9 @@
 
 from decimal import Decimal
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from app.fields import Quantity
+from app.fields import Quantity, Schema
 from inventory.models import ADJUSTMENT_REASONS, BASE_UNITS, COUNT_STATUSES, LOCATION_KINDS
 
 Qty = Quantity(required=True)

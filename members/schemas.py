@@ -1,8 +1,9 @@
 """What enters and leaves the members API."""
 
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from app.fields import Schema
 from members.models import MEMBER_CATEGORIES, MEMBER_STATUSES
 
 

@@ -1,8 +1,8 @@
 """What enters and leaves the shop's API: prices and ceilings, caps, tills, sales, returns."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from app.fields import Quantity
+from app.fields import Quantity, Schema
 from orders import receipts
 from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PAYMENT_METHODS, PRICE_LISTS
 

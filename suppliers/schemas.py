@@ -2,9 +2,9 @@
 
 from decimal import Decimal
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from app.fields import Quantity
+from app.fields import Quantity, Schema
 from suppliers.models import PAYMENT_TERMS, PO_STATUSES
 from suppliers.reorder import explain as reorder_explain
 

@@ -46,10 +46,11 @@ def test_a_key_twice_is_a_400(manager):
     assert response.status_code == 400 and "twice" in response.get_json()["detail"]
 
 
-def test_a_nul_character_anywhere_is_a_400(manager):
+def test_a_nul_character_is_a_field_error_in_a_body_and_a_400_in_a_query(manager):
     before = _locations()
     body = '{"code": "X-\\u00001", "name": "A", "kind": "bin"}'
-    assert manager.post("/api/locations", data=body, content_type="application/json").status_code == 400
+    response = manager.post("/api/locations", data=body, content_type="application/json")
+    assert response.status_code == 422 and "code" in response.get_json()["errors"]
     assert manager.get("/api/stock/scan?code=899%00100").status_code == 400
     assert _locations() == before
 
@@ -64,3 +65,33 @@ def test_a_value_the_database_refuses_is_a_422_not_a_500(app, manager):
     """The last line of defence: a DataError from the database (here a page number past BIGINT) is a 422."""
     response = manager.get("/api/members", query_string={"page": "18446744073709551616"})
     assert response.status_code in (400, 422), response.get_json()
+
+
+def _supplier(**extra) -> dict:
+    return {"code": "SUP-X", "name": "Pemasok X", "payment_terms": "cash", **extra}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (_supplier(lead_time_days=1.5), "lead_time_days"),  # was truncated to 1
+        (_supplier(min_order_value=65500.5), "min_order_value"),  # rupiah with decimals: was truncated
+        (_supplier(min_order_value=2**31), "min_order_value"),  # past the column
+        (_supplier(address="x" * 1_000_000), "address"),  # a 1 MB address was stored
+        (_supplier(name="Pemasok\x00X"), "name"),
+        (_supplier(code=12), "code"),
+    ],
+)
+def test_a_bad_field_is_named_and_nothing_is_written(manager, body, field):
+    from suppliers.models import Supplier
+
+    before = db.session.scalar(select(func.count()).select_from(Supplier))
+    response = manager.post("/api/suppliers", json=body)
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["errors"]
+    assert db.session.scalar(select(func.count()).select_from(Supplier)) == before
+
+
+def test_a_whole_number_written_as_1_0_is_still_whole(manager):
+    response = manager.post("/api/suppliers", json=_supplier(lead_time_days=2.0))
+    assert response.status_code == 201 and response.get_json()["lead_time_days"] == 2
