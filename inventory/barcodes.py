@@ -219,6 +219,41 @@ def _split_raw(text: str) -> list[tuple[str, str]] | None:
     return pairs
 
 
+# The end of a lot read without a separator after it that is a whole date (11, 13, 15, 16, 17 + YYMMDD) or weight
+# (310n + 6 digits): what a label whose printer left out the FNC1 after the lot looks like.
+_SWALLOWED = re.compile(r"(1[13567]|310[0-5])(\d{6})$")
+
+
+def swallows(value: str, elements: dict[str, str] | None = None) -> bool:
+    """Whether a variable field's value ends with a complete element of another AI (one not read already)."""
+    found = _SWALLOWED.search(value)
+    if found is None or len(value) == len(found.group(0)):
+        return False
+    ai, digits = found.group(1), found.group(2)
+    return ai not in (elements or {}) and ai in _AIS and _value_ok(_AIS[ai], digits)
+
+
+def _swallowed(text: str, pairs: list[tuple[str, str]]) -> bool:
+    """GS1 says a variable field (a lot) runs to the next FNC1 or the end. Without any FNC1 in the code, a lot
+    that ends with what reads as another element (0108991000000508 10 123 17270531, read as lot '12317270531')
+    is more likely a missing separator than a lot: refused, never guessed."""
+    if any(sep in text for sep in _SEPARATORS):
+        return False
+    elements = dict(pairs)
+    return any(_AIS[ai].variable and swallows(value, elements) for ai, value in pairs)
+
+
+def missing_separator(code: str) -> bool:
+    """A scan that would be GS1 but for a lot that seems to swallow the elements after it."""
+    _, text = strip_symbology_id(clean_scan(code))
+    if text[:1] in _SEPARATORS:
+        text = text[1:]
+    if text.startswith("(") or not text.startswith(("01", "02")):
+        return False
+    pairs = _split_raw(text)
+    return bool(pairs) and _swallowed(text, pairs)
+
+
 def parse_gs1(code: str) -> GS1Data | None:
     """Parse a GS1 element string into GS1Data, or return None if it isn't a complete, valid one.
 
@@ -256,6 +291,8 @@ def parse_gs1(code: str) -> GS1Data | None:
         if spec is None or ai in elements or not _value_ok(spec, value):
             return None
         elements[ai] = value
+    if not text.startswith("(") and _swallowed(text, pairs):
+        return None
 
     weights = [ai for ai in elements if ai.startswith("310")]
     if ("01" in elements and "02" in elements) or len(weights) > 1:

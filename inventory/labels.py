@@ -20,6 +20,7 @@ from inventory.barcodes import (
     gs1_check_digit,
     is_valid_gtin,
     parse_gs1,
+    swallows,
 )
 
 SYMBOLOGIES = frozenset({"ean13", "ean8", "code128", "gs1_128"})
@@ -191,6 +192,9 @@ def gs1_128_data(gtin: str, lot: str | None = None, expiry: date | None = None) 
     # (AI, value, variable length); fixed fields first so that the only variable one, the lot, comes last and
     # needs no FNC1 after it, which keeps the symbol short.
     fields: list[tuple[str, str, bool]] = [("01", gtin.zfill(14), False)]
+    lot_first = lot is not None and swallows(lot)  # its end reads as a date: an FNC1 after it, not at the end
+    if lot_first:
+        fields.append(("10", lot, True))
     if expiry is not None:
         # The parser reads YY as 20YY, so other centuries would come back wrong.
         if not 2000 <= expiry.year <= 2099:
@@ -202,7 +206,8 @@ def gs1_128_data(gtin: str, lot: str | None = None, expiry: date | None = None) 
         bad = sorted(set(lot) - GS1_CSET82)
         if bad:
             raise LabelError(f"lot contains characters GS1 does not allow: {''.join(bad)!r}")
-        fields.append(("10", lot, True))
+        if not lot_first:
+            fields.append(("10", lot, True))
 
     data = ""
     for index, (ai, value, variable) in enumerate(fields):

@@ -243,6 +243,15 @@ def resolve_scan(raw: str) -> ScanResult:
                 quantity=quantity,
                 source="gs1",
             )
+    if barcodes.missing_separator(raw):
+        raise UnknownCode(
+            _(
+                "Code %(code)s looks like a GS1 label whose lot runs into the next field (its separator is"
+                " missing): scan it again, or type it with brackets, like (01)…(10)…(17)….",
+                code=plain,
+            ),
+            code="gs1_separator_missing",
+        )
     if plain.isdigit() and len(plain) in (8, 13) and not barcodes.is_valid_gtin(plain):
         raise UnknownCode(
             _("Code %(code)s has a wrong check digit: scan it again.", code=plain), code="wrong_check_digit"

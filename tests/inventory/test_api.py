@@ -343,3 +343,10 @@ def test_the_transfer_screen_keeps_its_lines_on_a_refusal_and_moves_a_chosen_lot
     assert moved.status_code == 302
     on_shelf = {b.lot.code: b.quantity for b in stock_on_hand(shelf.id, sphp.id)}
     assert on_shelf == {"SPHP-2610B": D(10), "SPHP-2611A": D(5)}
+
+
+def test_a_gs1_scan_missing_its_separator_is_refused_with_what_to_do(api, demo):
+    response = api("warehouse").get("/api/stock/scan", query_string={"code": "01089910000003001012317270531"})
+    assert response.status_code == 404
+    assert response.get_json()["type"] == "/problems/gs1_separator_missing"
+    assert "(01)…(10)…(17)…" in response.get_json()["detail"]

@@ -14,6 +14,7 @@ from inventory.barcodes import (
     decode_scan,
     gs1_check_digit,
     is_valid_gtin,
+    missing_separator,
     normalize_gtin,
     parse_gs1,
     strip_symbology_id,
@@ -193,12 +194,13 @@ def test_lot_does_not_swallow_expiry_after_gs():
     assert data.net_weight_kg == Decimal("12.50")
 
 
-def test_variable_field_without_separator_runs_to_the_end():
-    # GS1 semantics: without FNC1 the lot really is everything that follows, so no expiry is invented.
-    data = parse_gs1(AI01 + "10ABC17261231")
-    assert data is not None
-    assert data.lot == "ABC17261231"
-    assert data.expiry is None
+def test_variable_field_without_separator_runs_to_the_end_unless_it_holds_another_field():
+    # GS1 semantics: without FNC1 the lot is everything that follows; but a lot holding what reads as an expiry
+    # (17 + a date) is a missing separator more likely than a lot: refused rather than guessed either way.
+    assert parse_gs1(AI01 + "10ABC17261231") is None
+    assert parse_gs1(AI01 + "10ABC-1726").lot == "ABC-1726"
+    # No whole element at its end (17 and five digits): by GS1's rule, a lot of ten characters.
+    assert parse_gs1("0108991000000508101231727053").lot == "1231727053"
 
 
 def test_two_variable_fields_separated_by_fnc1():
@@ -406,3 +408,24 @@ def test_decode_scan_plain_codes_that_look_like_gs1(raw):
     scan = decode_scan(raw)
     assert scan.gs1 is None
     assert scan.code == clean_scan(raw)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "01089910000005081012317270531",  # (10)123 then (17)270531 with no FNC1 between them
+        "010899100000050810LOT3103001234",  # a weight at the end of the lot
+    ],
+)
+def test_a_lot_that_swallows_the_next_field_is_refused_never_guessed(code):
+    assert parse_gs1(code) is None
+    assert missing_separator(code)
+
+
+def test_the_same_with_a_separator_or_brackets_reads_fine():
+    with_gs = parse_gs1("0108991000000508" + "10123" + GS + "17270531")
+    assert (with_gs.lot, with_gs.expiry) == ("123", datetime.date(2027, 5, 31))
+    typed = parse_gs1("(01)08991000000508(10)123(17)270531")
+    assert (typed.lot, typed.expiry) == ("123", datetime.date(2027, 5, 31))
+    assert parse_gs1("0108991000000508" + "10SPHP-2611A").lot == "SPHP-2611A"  # a lot at the end: fine
+    assert not missing_separator("0108991000000508" + "10SPHP-2611A")

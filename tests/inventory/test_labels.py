@@ -277,3 +277,9 @@ def test_gs1_128_data_round_trip_property(gtin, lot, expiry):
         assert parsed.elements["01"] == gtin.zfill(14)
         assert parsed.lot == lot
         assert parsed.expiry == expiry
+
+
+def test_a_lot_whose_end_reads_as_a_date_is_printed_with_a_separator_after_it():
+    data, _text = gs1_128_data("8991000000300", lot="A11270531", expiry=datetime.date(2027, 5, 31))
+    assert data.index("10A11270531") < data.index("17270531") and "\xf1" in data
+    assert parse_gs1("]C1" + data).lot == "A11270531"
