@@ -254,6 +254,18 @@ def _buyer(member: Member | None, walk_in: WalkIn | None) -> tuple[caps.Buyer, s
     return caps.Buyer(category, None, nik, kk), (walk_in.name or "").strip()[:120]
 
 
+def nik_fields(priced: Priced) -> dict[str, list[str]]:
+    """Which of the buyer's fields a subsidised sale still needs, named as the API's body names them."""
+    if not priced.needs_nik:
+        return {}
+    missing = {}
+    if not priced.buyer.nik:
+        missing["buyer.nik"] = [_("Required for a subsidised item.")]
+    if not priced.buyer.category:
+        missing["buyer.category"] = [_("Required for a subsidised item.")]
+    return missing
+
+
 def nik_problem(priced: Priced) -> str | None:
     if priced.needs_nik and not (priced.buyer.nik and priced.buyer.category):
         names = sorted({ln.item.name_id for ln in priced.lines if ln.kind == "goods" and ln.item.is_subsidised})

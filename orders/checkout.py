@@ -20,7 +20,7 @@ from app.formatting import format_rupiah
 from app.models import User
 from inventory import ledger
 from orders import caps, subsidy
-from orders.cart import Cart, Priced, SaleRefused, local_time, nik_problem, open_till, price_cart
+from orders.cart import Cart, Priced, SaleRefused, local_time, nik_fields, nik_problem, open_till, price_cart
 from orders.models import PAYMENT_METHODS, Payment, Sale, SaleLine, Till, TillSession
 
 till_t = Till.__table__
@@ -129,9 +129,12 @@ def post_sale(cart: Cart, payments: list[PaymentIn], key: str, user: User) -> Sa
     now = utcnow()
     day = local_time(now).date()
     priced = price_cart(cart, day)
-    problem = next(iter(priced.problems), None) or nik_problem(priced)
+    problem = next(iter(priced.problems), None)
     if problem:
         raise SaleRefused(problem, code="line_refused")
+    problem = nik_problem(priced)
+    if problem:  # the buyer's missing fields named, as a malformed NIK's are
+        raise SaleRefused(problem, code="line_refused", fields=nik_fields(priced))
     total = priced.total
     payment_rows, change = settle(total, payments)
 

@@ -400,3 +400,16 @@ def test_more_decimals_than_the_unit_allows_is_refused_at_the_till(shop, till):
     assert response.status_code == 409
     assert response.get_json()["detail"] == "Gula pasir 1 kg dijual per Bungkus 1 kg utuh."
     assert count(Sale) == 0
+
+
+def test_a_subsidised_sale_without_the_buyers_nik_names_the_missing_fields(shop, till):
+    """Before: 409 line_refused with no errors, while a malformed NIK got 422 with errors.nik."""
+    body = {"till": "K1", "lines": [line(shop, LPG3)], "payments": cash(10**6)}
+    missing = till.post("/api/sales", json=body)
+    assert missing.status_code == 409 and missing.get_json()["type"] == "/problems/line_refused"
+    assert set(missing.get_json()["errors"]) == {"buyer.nik", "buyer.category"}
+    no_category = till.post("/api/sales", json={**body, "buyer": {"nik": "6499995506850012"}})
+    assert set(no_category.get_json()["errors"]) == {"buyer.category"}
+    malformed = till.post("/api/sales", json={**body, "buyer": {"nik": "123", "category": "household"}})
+    assert malformed.status_code == 422 and "nik" in malformed.get_json()["errors"]
+    assert count(Sale) == 0
