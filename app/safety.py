@@ -9,7 +9,7 @@ import flask_smorest
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from webargs.flaskparser import FlaskParser, is_json_request
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
 INT_MAX = 2**31 - 1  # an INTEGER column
@@ -61,6 +61,8 @@ class Parser(FlaskParser):
 
     def _raw_load_json(self, req):
         if not is_json_request(req):
+            if req.content_length or req.get_data(cache=True):  # a form or text where JSON belongs: 415
+                raise UnsupportedMediaType("Send the body as application/json.")
             return super()._raw_load_json(req)
         try:
             return loads(req.get_data(cache=True))

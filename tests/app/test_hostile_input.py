@@ -95,3 +95,13 @@ def test_a_bad_field_is_named_and_nothing_is_written(manager, body, field):
 def test_a_whole_number_written_as_1_0_is_still_whole(manager):
     response = manager.post("/api/suppliers", json=_supplier(lead_time_days=2.0))
     assert response.status_code == 201 and response.get_json()["lead_time_days"] == 2
+
+
+def test_a_patch_in_the_wrong_content_type_is_a_415_not_a_silent_200(manager, demo):
+    from inventory.models import Item
+
+    item = demo.scalar(select(Item).where(Item.sku == "GULA1"))
+    form = "application/x-www-form-urlencoded"
+    response = manager.patch(f"/api/items/{item.id}", data="name_id=Gula", content_type=form)
+    assert response.status_code == 415 and response.mimetype == PROBLEM
+    assert item.name_id == "Gula pasir 1 kg"
