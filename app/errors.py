@@ -71,7 +71,19 @@ def _field_errors(error: HTTPException) -> dict[str, list[str]]:
     return flat
 
 
+def _roll_back() -> None:
+    from app.db import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - a connection already gone: the page still renders
+        from flask import current_app
+
+        current_app.logger.warning("rollback before an error page failed", exc_info=True)
+
+
 def handle_http_exception(error: HTTPException):
+    _roll_back()  # nothing of a refused request is kept; the error page reads the user's language
     if wants_json():
         fields = _field_errors(error)
         detail = (getattr(error, "data", None) or {}).get("message") or error.description
@@ -192,6 +204,7 @@ def handle_unexpected(error: Exception):
     from flask import current_app
 
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    _roll_back()  # a failed write leaves the session unusable: the page needs it for the user's language
     if wants_json():
         return problem(500, "Internal Server Error", _("Something went wrong; nothing was saved."))
     return render_template(

@@ -105,3 +105,24 @@ def test_a_patch_in_the_wrong_content_type_is_a_415_not_a_silent_200(manager, de
     response = manager.patch(f"/api/items/{item.id}", data="name_id=Gula", content_type=form)
     assert response.status_code == 415 and response.mimetype == PROBLEM
     assert item.name_id == "Gula pasir 1 kg"
+
+
+def test_the_error_page_after_a_failed_write_renders_in_the_users_language(app, client, login, monkeypatch):
+    """Before, the screen's 500 page raised again (PendingRollbackError in the locale selector): the session that
+    failed to write was still in its failed state when the page asked for the user's language."""
+    from sqlalchemy import text
+
+    login("warehouse")
+
+    def broken_page():
+        try:
+            db.session.execute(text("SELECT * FROM no_such_table"))
+        except Exception:  # noqa: BLE001 - the session is now in a failed transaction
+            pass
+        db.session.flush()
+        raise RuntimeError("after a failed write")
+
+    monkeypatch.setitem(app.view_functions, "inventory.on_hand", broken_page)
+    response = client.get("/stock/on-hand")
+    assert response.status_code == 500
+    assert "Terjadi kesalahan" in response.get_data(as_text=True)
