@@ -5,6 +5,7 @@ from marshmallow import fields, validate
 
 from app.fields import Schema
 from members.models import MEMBER_CATEGORIES, MEMBER_STATUSES
+from members.privacy import Private
 
 
 class MemberSchema(Schema):
@@ -13,8 +14,8 @@ class MemberSchema(Schema):
     id = fields.Int(dump_only=True)
     member_number = fields.Str(dump_only=True)
     full_name = fields.Str(required=True, validate=validate.Length(1, 120))
-    nik = fields.Str(required=True, validate=validate.Length(1, 40))
-    kk_number = fields.Str(required=True, validate=validate.Length(1, 40))
+    nik = Private(required=True, validate=validate.Length(1, 40))
+    kk_number = Private(required=True, validate=validate.Length(1, 40))
     address = fields.Str(load_default="", validate=validate.Length(max=500))
     rt = fields.Str(required=True, validate=validate.Length(1, 5))
     rw = fields.Str(required=True, validate=validate.Length(1, 5))

@@ -15,6 +15,7 @@ from app.errors import DomainError, NotFound, ValidationFailed
 from app.terms import term
 from members.models import MEMBER_CATEGORIES, MEMBER_STATUSES, Member
 from members.nik import kk_problems, nib_problems, nik_problems, only_digits
+from members.privacy import sees_in_full
 
 MEMBER_FIELDS = [
     "full_name",
@@ -238,7 +239,8 @@ def find_member(code: str) -> Member:
 
 
 def search_members(q: str | None = None, status: str | None = None, category: str | None = None) -> Select:
-    """Members whose name, number, NIK or KK contains q, by number."""
+    """Members whose name or number contains q, or whose NIK starts with it (a manager; anyone else must type a
+    whole NIK or KK number), by number."""
     stmt = select(Member).order_by(Member.member_number)
     q = clean_code(q or "")
     if q:
@@ -247,8 +249,10 @@ def search_members(q: str | None = None, status: str | None = None, category: st
             Member.full_name.icontains(q, autoescape=True),
             Member.member_number.icontains(q, autoescape=True),
         ]
-        if digits.isdigit() and len(digits) >= 4:
+        if digits.isdigit() and len(digits) >= 4 and sees_in_full():
             conditions += [Member.nik.startswith(digits, autoescape=True), Member.kk_number == digits]
+        elif digits.isdigit() and len(digits) == 16:  # anyone else: only a complete NIK or KK typed in
+            conditions += [Member.nik == digits, Member.kk_number == digits]
         stmt = stmt.where(or_(*conditions))
     if status:
         stmt = stmt.where(Member.status == status)

@@ -15,7 +15,7 @@ from app.forms import field_messages, new_key
 from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
-from members import card, csvfile, services
+from members import card, csvfile, privacy, services
 from members.models import MEMBER_CATEGORIES, MEMBER_STATUSES, Member
 
 bp = Blueprint("members", __name__, url_prefix="/members", template_folder="templates")
@@ -45,6 +45,12 @@ def _form_data(form) -> tuple[dict, dict[str, str]]:
 
 
 # --- finding ---------------------------------------------------------------------------------------------
+
+
+@bp.app_template_global("private")
+def private(number: str | None, entity: str, entity_id) -> str | None:
+    """A NIK or KK number on a screen: in full for a manager (audited), masked for anyone else."""
+    return privacy.shown(number, entity, entity_id)
 
 
 @bp.route("")

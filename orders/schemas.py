@@ -3,6 +3,7 @@
 from marshmallow import fields, validate
 
 from app.fields import Quantity, Schema
+from members.privacy import Private
 from orders import receipts
 from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PAYMENT_METHODS, PRICE_LISTS
 
@@ -238,7 +239,7 @@ class SaleSchema(Schema):
     price_list = fields.Str()
     member = fields.Nested(MemberBriefSchema, allow_none=True)
     buyer_name = fields.Str()
-    buyer_nik = fields.Str(allow_none=True)
+    buyer_nik = Private(allow_none=True)
     buyer_category = fields.Str(allow_none=True)
     total = fields.Int()
     change = fields.Int()

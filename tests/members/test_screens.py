@@ -114,3 +114,15 @@ def test_screens_render_with_the_demo(client, login, demo):
         response = client.get(path)
         assert response.status_code == 200, (path, response.get_data(as_text=True)[:1500])
     assert demo.scalar(select(Member).where(Member.category == "micro_business")).nib == "9120001234567"
+
+
+def test_the_member_screen_masks_the_nik_for_a_cashier(client, login, demo):
+    from sqlalchemy import select
+
+    from members.models import Member
+
+    siti = demo.scalar(select(Member).where(Member.member_number == "KKMP-000001"))
+    login("cashier")
+    page = client.get(f"/members/{siti.id}").get_data(as_text=True)
+    assert siti.nik not in page and siti.kk_number not in page
+    assert f'<td id="member-nik">{siti.nik[:4]}********{siti.nik[-4:]}</td>' in page

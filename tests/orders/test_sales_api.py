@@ -413,3 +413,15 @@ def test_a_subsidised_sale_without_the_buyers_nik_names_the_missing_fields(shop,
     malformed = till.post("/api/sales", json={**body, "buyer": {"nik": "123", "category": "household"}})
     assert malformed.status_code == 422 and "nik" in malformed.get_json()["errors"]
     assert count(Sale) == 0
+
+
+def test_a_cashier_sees_a_sales_buyer_nik_masked_and_a_manager_in_full(shop, till, api):
+    buyer = {"nik": "6499995506850012", "kk_number": "6499990101250010", "category": "household", "name": "Pembeli"}
+    sold = till.post(
+        "/api/sales", json={"till": "K1", "lines": [line(shop, LPG3)], "buyer": buyer, "payments": cash(10**6)}
+    )
+    assert sold.status_code == 201, sold.get_json()
+    assert sold.get_json()["buyer_nik"] == "6499********0012"
+    sale_id = sold.get_json()["id"]
+    assert till.get(f"/api/sales/{sale_id}").get_json()["buyer_nik"] == "6499********0012"
+    assert api("manager").get(f"/api/sales/{sale_id}").get_json()["buyer_nik"] == "6499995506850012"
