@@ -1,10 +1,12 @@
 """Who is asking and may they: passwords, server-side sessions, API tokens, login throttling, role checks."""
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import wraps
+from functools import cache, wraps
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -37,12 +39,34 @@ class TooManyAttempts(DomainError):
     code = "too_many_attempts"
 
 
-def hash_password(password: str) -> str:
+@cache
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).parent / "data" / "common-passwords.txt"
+    lines = (line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def password_problems(password: str, *names: str) -> list[str]:
+    """Why a new password would be weak (ASVS 5.0 level 1): too short, one of the common ones, one character
+    over and over, or the user's own name or username with some digits or signs around it."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            _("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
-            fields={"password": [_("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]},
-        )
+        return [_("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]
+    lowered = password.lower()
+    letters = "".join(ch for ch in lowered if ch.isalpha())
+    own = {part for name in names for part in re.split(r"[^a-z]+", (name or "").lower()) if len(part) >= 3}
+    if lowered in _common_passwords():
+        return [_("Too common: it is among the first passwords anyone tries.")]
+    if len(set(lowered)) <= 2:
+        return [_("Too simple: use more different characters.")]
+    if letters and letters in own:
+        return [_("Do not use your own name or username.")]
+    return []
+
+
+def hash_password(password: str, *names: str) -> str:
+    problems = password_problems(password, *names)
+    if problems:
+        raise DomainError(_("Choose another password: %(why)s", why=" ".join(problems)), fields={"password": problems})
     return _hasher().hash(password)
 
 
@@ -62,7 +86,8 @@ def create_user(username: str, full_name: str, role: str, password: str) -> User
         raise DomainError(_("Unknown role."), fields={"role": [_("One of: %(r)s", r=", ".join(ROLES))]})
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise DomainError(_("That username is taken."), fields={"username": [_("Already taken.")]})
-    user = User(username=username, full_name=full_name, role=role, password_hash=hash_password(password))
+    password_hash = hash_password(password, username, full_name)
+    user = User(username=username, full_name=full_name, role=role, password_hash=password_hash)
     db.session.add(user)
     db.session.flush()
     audit.record("create", "user", user.id, {"username": username, "full_name": full_name, "role": role})
@@ -119,6 +144,22 @@ def end_all_sessions(user_id: int) -> None:
         .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
         .values(ended_at=utcnow())
     )
+
+
+def change_password(user: User, current: str | None, new: str, keep_session_id: str | None = None) -> None:
+    """Set a user's password: by the user (who gives the current one; their other sessions end) or by the
+    command line (current None; every session ends). Audited, without the password."""
+    if current is not None and not check_password(user, current):
+        raise DomainError(_("The current password is wrong."), fields={"current": [_("Wrong password.")]})
+    user.password_hash = hash_password(new, user.username, user.full_name)
+    db.session.execute(
+        update(UserSession)
+        .where(
+            UserSession.user_id == user.id, UserSession.ended_at.is_(None), UserSession.id != (keep_session_id or "")
+        )
+        .values(ended_at=utcnow())
+    )
+    audit.record("change_password", "user", user.id, {"by": "self" if current is not None else "command line"})
 
 
 def set_active(user: User, active: bool) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app import auth
 from app.db import db
+from app.errors import DomainError
 from app.models import ROLES, User
 
 users = AppGroup("users", help="Manage users.")
@@ -19,9 +20,29 @@ users = AppGroup("users", help="Manage users.")
 @click.password_option()
 def create_user(username: str, full_name: str, role: str, password: str) -> None:
     """Create a user."""
-    auth.create_user(username, full_name, role, password)
+    try:
+        auth.create_user(username, full_name, role, password)
+    except DomainError as error:
+        reasons = " ".join(str(m) for ms in error.fields.values() for m in ms)
+        raise click.ClickException(f"{error.message} {reasons}") from error
     db.session.commit()
     click.echo(f"Created {username} ({role}).")
+
+
+@users.command("password")
+@click.argument("username")
+@click.password_option(prompt="New password")
+def set_password(username: str, password: str) -> None:
+    """Set a user's password (checked like any new one); every session of theirs ends."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"No user {username}")
+    try:
+        auth.change_password(user, None, password)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Password of {username} changed; their sessions have ended.")
 
 
 @users.command("disable")

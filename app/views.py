@@ -102,6 +102,28 @@ def logout():
     return redirect(url_for("core.login"))
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change your own password: the current one, then the new one twice; your other sessions end."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        new, again = request.form.get("new", ""), request.form.get("again", "")
+        if new != again:
+            errors["again"] = _("The two new passwords differ.")
+        else:
+            try:
+                auth.change_password(
+                    current_user, request.form.get("current", ""), new, current_user.current_session_id
+                )
+            except DomainError as error:
+                errors = {name: " ".join(map(str, msgs)) for name, msgs in error.fields.items()}
+            else:
+                flash(_("Your password is changed; you are signed out everywhere else."), "success")
+                return redirect(url_for("core.home"))
+    return render_template("password.html", errors=errors), (422 if errors else 200)
+
+
 @bp.route("/")
 @login_required
 def home():

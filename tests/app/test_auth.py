@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from app import auth
@@ -230,3 +231,58 @@ def test_the_trusted_proxy_count_comes_from_the_environment(monkeypatch):
     assert Config.from_environment()["TRUSTED_PROXIES"] == 1
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://", "TRUSTED_PROXIES": 1})
     assert isinstance(app.wsgi_app, ProxyFix)
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("password", "Too common"),
+        ("12345678", "Too common"),
+        ("Indonesia", "Too common"),
+        ("aaaaaaaaaa", "Too simple"),
+        ("siti-2026", "own name"),
+        ("kasir7!!!", "own name"),
+        ("short", "At least 8"),
+    ],
+)
+def test_weak_new_passwords_are_refused_with_the_reason(password, reason):
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        problems = auth.password_problems(password, "kasir7", "Siti Aminah")
+    assert problems and reason in problems[0]
+    assert auth.password_problems("tiga-ekor-kucing-oranye", "kasir7", "Siti Aminah") == []
+
+
+def test_a_user_changes_their_own_password_and_their_other_sessions_end(app, client, make_user):
+    user = make_user("cashier")
+    other = app.test_client()
+    sign_in(other, user.username)
+    sign_in(client, user.username)
+    page = client.get("/account/password").get_data(as_text=True)
+    token = csrf_token_from(page)
+
+    def change(current, new):
+        data = {"current": current, "new": new, "again": new, "csrf_token": token}
+        return client.post("/account/password", data=data)
+
+    weak = change("password-123", "12345678")
+    assert weak.status_code == 422 and "Terlalu umum" in weak.get_data(as_text=True)
+    wrong = change("nope-nope", "tiga-ekor-kucing")
+    assert wrong.status_code == 422 and "Kata sandi salah." in wrong.get_data(as_text=True)
+    done = change("password-123", "tiga-ekor-kucing")
+    assert done.status_code == 302
+    assert client.get("/").status_code == 200  # this session goes on
+    assert other.get("/").status_code == 302  # the other one has ended
+    db.session.refresh(user)
+    assert auth.check_password(user, "tiga-ekor-kucing")
+
+
+def test_the_command_line_sets_a_password_and_ends_every_session(runner, make_user):
+    user = make_user("manager")
+    weak = runner.invoke(args=["users", "password", user.username], input="password\npassword\n")
+    assert weak.exit_code != 0 and ("umum" in weak.output.lower() or "common" in weak.output.lower())
+    done = runner.invoke(args=["users", "password", user.username], input="tiga-ekor-kucing\ntiga-ekor-kucing\n")
+    assert done.exit_code == 0, done.output
+    db.session.refresh(user)
+    assert auth.check_password(user, "tiga-ekor-kucing")

@@ -17,7 +17,7 @@ PUBLIC = {
     "core.healthz",  # for a monitor: names, counts and ages, nothing about the cooperative's business
 }
 # Any signed-in user.
-ANY_ROLE = {"core.home", "core.logout"}
+ANY_ROLE = {"core.home", "core.logout", "core.password"}
 
 
 def _endpoints(app):
