@@ -89,7 +89,10 @@ def handle_http_exception(error: HTTPException):
         detail = (getattr(error, "data", None) or {}).get("message") or error.description
         if fields:
             detail = _("Some fields are not valid.")
-        return problem(error.code or 500, error.name, detail, errors=fields, code=error.code)
+        response = problem(error.code or 500, error.name, detail, errors=fields, code=error.code)
+        if "Allow" in dict(error.get_headers()):  # a 405 says which methods the URL has (RFC 9110)
+            response.headers["Allow"] = dict(error.get_headers())["Allow"]
+        return response
     title, detail = _page_text(error.code)
     return render_template("error.html", status=error.code, title=title, detail=detail), (error.code or 500)
 

@@ -53,6 +53,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     login_manager.login_message = None
     login_manager.unauthorized_handler(unauthorized)
     api.init_app(app)
+    safety.document(api)
     errors.init_app(app)
     jobs.init_app(app)
 

@@ -34,15 +34,30 @@ def format_local_time(value) -> str:
     return value.astimezone(zone).strftime("%d-%m-%Y %H:%M")
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """A text a spreadsheet would run as a formula (=HYPERLINK(...) typed as a member's name) gets a leading
+    apostrophe; numbers, negative ones included, stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
 def csv_line_writer() -> Callable[[list], str]:
-    """A function turning one row into one CSV line (CRLF, quoted as needed), for streamed exports."""
+    """A function turning one row into one CSV line (CRLF, quoted as needed), for streamed exports; no cell
+    can be read as a formula."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
 
     def line(values: list) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(values)
+        writer.writerow([_cell(v) for v in values])
         return buffer.getvalue()
 
     return line

@@ -3,11 +3,13 @@ NUL bytes in query and form fields, and ids past what a column holds, are refuse
 500."""
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import flask_smorest
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
+from marshmallow import fields as ma_fields
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
@@ -96,3 +98,22 @@ def init_app(app: Flask) -> None:
     app.json = JSONProvider(app)
     app.url_map.converters["int"] = BoundedIntConverter
     app.before_request(refuse_nul)
+
+
+def _numbers_as_numbers(self, field, ret, **kwargs) -> dict:
+    """apispec writes the limits of a decimal given as a string ("minimum": "0.000"): the spec says numbers."""
+    fixed = {}
+    if isinstance(field, ma_fields.Decimal) and field.as_string:  # sent and read as "12.500"
+        fixed.update(type="string", format="decimal", pattern=r"^-?\d+(\.\d+)?$")
+        if isinstance(ret.get("default"), int | float):
+            fixed["default"] = str(ret["default"])
+    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        if isinstance(ret.get(key), str):
+            number = Decimal(ret[key])
+            fixed[key] = int(number) if number == number.to_integral_value() else float(number)
+    return fixed
+
+
+def document(api) -> None:
+    """What the OpenAPI says beyond what the schemas say: limits written as numbers."""
+    api.ma_plugin.converter.add_attribute_function(_numbers_as_numbers)

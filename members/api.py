@@ -92,6 +92,9 @@ class Import(MethodView):
 @members_blp.route("/export")
 class Export(MethodView):
     @roles_required(*MANAGE)
+    @members_blp.doc(
+        responses={200: {"description": "The register", "content": {"text/csv": {"schema": {"type": "string"}}}}}
+    )
     def get(self):
         """The whole register as CSV (UTF-8, a header row), the import's format."""
         return csvfile.export_response()

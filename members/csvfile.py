@@ -112,7 +112,7 @@ def _read(raw: bytes) -> tuple[list[dict], list[RowError]]:
         if len(values) > len(header):
             errors.append(RowError(line, "file", _("This row has more values than the header has columns.")))
             continue
-        rows.append({"_row": line, **{h: v.strip() for h, v in zip(header, values, strict=False) if h}})
+        rows.append({"_row": line, **{h: _unguarded(v.strip()) for h, v in zip(header, values, strict=False) if h}})
         if len(rows) > MAX_ROWS:
             return [], [RowError(line, "file", _("At most %(n)d members per file.", n=MAX_ROWS))]
     if not rows and not errors:
@@ -128,6 +128,13 @@ def _join_date(text: str, row: int, errors: list[RowError]) -> date | None:
     except ValueError:
         errors.append(RowError(row, "join_date", _("Enter a date like 2026-12-31.")))
         return None
+
+
+def _unguarded(value: str) -> str:
+    """A cell the export guarded against formulas ('+62 812...) comes back as it was."""
+    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+        return value[1:]
+    return value
 
 
 def import_members(raw: bytes) -> ImportResult:

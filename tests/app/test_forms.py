@@ -30,3 +30,12 @@ def test_a_typed_quantity(app, typed, number, message):
     with app.test_request_context(), force_locale("en"):
         assert parse_decimal(typed, "quantity", errors) == number
     assert errors.get("quantity") == message
+
+
+def test_no_csv_cell_can_be_read_as_a_formula():
+    from app.formatting import csv_line_writer
+
+    line = csv_line_writer()
+    assert line(['=HYPERLINK("http://x")', "+62 812", "-5", "-1.5", "@SUM(A1)", "Siti"]) == (
+        '"\'=HYPERLINK(""http://x"")",\'+62 812,-5,-1.5,\'@SUM(A1),Siti\r\n'
+    )

@@ -107,8 +107,9 @@ def test_a_known_member_number_updates_that_member(session, make_member):
 def test_export_then_import_changes_nothing(session, make_member):
     make_member(1)
     make_member(2, category="micro_business", nib="9120001234567", phone="0812 3456 7890")
-    services.change_status(make_member(3, full_name='Ani "Bu RT", Jr.'), "left")
+    services.change_status(make_member(3, full_name='Ani "Bu RT", Jr.', phone="+62 812 1111 2222"), "left")
     exported = "".join(csvfile.export_rows())
+    assert ",'+62 812 1111 2222" in exported  # a spreadsheet would read +62... as a formula
     lines = exported.splitlines()
     assert lines[0] == HEADER
     assert lines[2] == (
