@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from app.auth import roles_required
 from app.db import db
-from app.errors import NotFound
+from app.errors import PROBLEM_JSON, NotFound
+from app.extensions import ProblemSchema
 from app.idempotency import HEADER, idempotent
 from app.pagination import page_of
 from app.safety import Blueprint
@@ -206,6 +207,27 @@ class Sales(MethodView):
     @idempotent
     @sales_blp.arguments(schemas.SaleInSchema)
     @sales_blp.response(201, schemas.PostedSaleSchema)
+    @sales_blp.alt_response(
+        409,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        description="Refused, nothing written; `type` says why: /problems/insufficient_stock (with available,"
+        " requested, expired), /problems/cap_reached, /problems/line_refused (a price, a ceiling, the buyer's NIK:"
+        " `errors` names the fields), /problems/cart_paid, /problems/till_refused (the till is closed),"
+        " /problems/idempotency_key_in_flight (the same key is being posted: retry in a moment)",
+    )
+    @sales_blp.alt_response(
+        404,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        description="No till in use with that code, or no such item",
+    )
+    @sales_blp.alt_response(
+        503,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        description="busy, too_slow, unavailable or outcome_unknown: retry after Retry-After with the same key",
+    )
     def post(self, data):
         """Sell: one transaction writes the receipt number, cap usage, stock moves, the sale, its payments and
         subsidy records. Send the cart's UUID as the Idempotency-Key on every try: a retry returns the same sale."""

@@ -13,3 +13,26 @@ def test_swagger_ui_is_served_from_local_files(client):
     assert "cdn" not in page.lower()
     with client.get("/api/swagger-ui/swagger-ui-bundle.js") as asset:
         assert asset.status_code == 200 and len(asset.get_data()) > 100_000
+
+
+def test_the_document_tells_the_truth_about_limits_errors_and_refusals(client):
+    spec = client.get("/api/openapi.json").get_json()
+    limits = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            limits.extend(v for k, v in node.items() if k in ("minimum", "maximum") and isinstance(v, str))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    assert limits == []  # numbers, not "0.000"
+    assert list(spec["components"]["responses"]["DEFAULT_ERROR"]["content"]) == ["application/problem+json"]
+    sale = spec["paths"]["/api/sales"]["post"]["responses"]
+    assert {"201", "404", "409", "422", "503"} <= set(sale)
+    assert "insufficient_stock" in sale["409"]["description"] and "cap_reached" in sale["409"]["description"]
+    quantity = spec["components"]["schemas"]["CartLineIn"]["properties"]["quantity"]
+    assert (quantity["type"], quantity["format"]) == ("string", "decimal")
