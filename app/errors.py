@@ -1,5 +1,6 @@
 """Errors as values a person can act on: application/problem+json for the API, a page for screens."""
 
+import re
 from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request
@@ -169,21 +170,49 @@ def unavailable(error: Exception | None = None, *, committing: bool = False):
     return response
 
 
+def _constraint_fields(error: Exception) -> tuple[str, dict[str, list[str]]]:
+    """What a constraint failure says about the request's fields: ('unique', {'sku': [...]}) for one value already
+    taken, ('foreign_key', {'item_id': [...]}) for a row that does not exist, else (kind, {}): a constraint over
+    several columns (one open session per till) is a race, not a field."""
+    orig = getattr(error, "orig", error)
+    text, sqlstate = str(orig), getattr(orig, "sqlstate", None)
+    found = re.match(r"Key \(([^)]*)\)", getattr(getattr(orig, "diag", None), "message_detail", None) or "")
+    columns = [c.strip() for c in found.group(1).split(",")] if found else []
+    if sqlstate == "23505" or "UNIQUE constraint failed:" in text:
+        if not columns and "UNIQUE constraint failed:" in text:  # SQLite: "... failed: item.sku"
+            columns = [c.strip().split(".")[-1] for c in text.split("failed:", 1)[1].split(",")]
+        return "unique", ({columns[0]: [_("Already taken.")]} if len(columns) == 1 else {})
+    if sqlstate == "23503" or "FOREIGN KEY constraint failed" in text:
+        return "foreign_key", ({columns[0]: [_("Not found.")]} if len(columns) == 1 else {})
+    return "check", {}
+
+
 def handle_integrity_error(error: Exception):
-    """A constraint the database keeps refused the write: two people saved the same thing at the same moment (a
-    second till with the same code, a second open session). 409, nothing saved, never a 500."""
+    """A constraint the database keeps refused the write: a value already taken (a SKU, a supplier code: 409
+    naming the field), a row that does not exist (422 naming it), or two people saving the same thing at the same
+    moment (a second till with the same code, a second open session: 409). Nothing saved, never a 500."""
     from flask import current_app
 
     from app.db import db
 
     db.session.rollback()
     current_app.logger.warning("409 conflict on %s %s: %s", request.method, request.path, getattr(error, "orig", error))
-    detail = _(
-        "Someone else saved the same thing at the same moment; nothing was saved. Reload and check, then try again."
-    )
+    kind, fields = _constraint_fields(error)
+    if kind == "foreign_key":
+        title = detail = _("Something this refers to does not exist; nothing was saved.")
+        status = 422
+    elif kind == "unique" and fields:
+        title = detail = _("That is already taken; nothing was saved.")
+        status = 409
+    else:
+        title = _("Saved elsewhere at the same moment")
+        detail = _(
+            "Someone else saved the same thing at the same moment; nothing was saved. Reload and check, then try again."
+        )
+        status = 409
     if wants_json():
-        return problem(409, _("Saved elsewhere at the same moment"), detail, code="conflict")
-    return render_template("error.html", status=409, title=_("Saved elsewhere at the same moment"), detail=detail), 409
+        return problem(status, title, detail, errors=fields, code="conflict" if status == 409 else "not_found")
+    return render_template("error.html", status=status, title=title, detail=detail), status
 
 
 def handle_data_error(error: Exception):

@@ -126,3 +126,19 @@ def test_the_error_page_after_a_failed_write_renders_in_the_users_language(app, 
     response = client.get("/stock/on-hand")
     assert response.status_code == 500
     assert "Terjadi kesalahan" in response.get_data(as_text=True)
+
+
+def test_a_constraint_failure_at_commit_names_the_field(manager, demo):
+    """A SKU made the same as another's by PATCH: 409 naming `sku`; an empty-cylinder item that does not exist:
+    422 (naming `empty_item_id` where the database says which column, as PostgreSQL does). Before: 500s."""
+    from inventory.models import Item
+
+    sugar, rice = (demo.scalar(select(Item).where(Item.sku == sku)) for sku in ("GULA1", "BRS-MED"))
+    taken = manager.patch(f"/api/items/{sugar.id}", json={"sku": rice.sku})
+    assert taken.status_code == 409 and taken.get_json()["errors"] == {"sku": ["Sudah dipakai."]}
+    missing = manager.patch(f"/api/items/{sugar.id}", json={"empty_item_id": 99999})
+    assert missing.status_code == 422 and missing.get_json()["type"] == "/problems/not_found"
+    if db.session.get_bind().dialect.name == "postgresql":
+        assert "empty_item_id" in missing.get_json()["errors"]
+    db.session.refresh(sugar)
+    assert (sugar.sku, sugar.empty_item_id) == ("GULA1", None)
