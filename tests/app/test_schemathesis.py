@@ -1,5 +1,6 @@
-"""schemathesis over the whole OpenAPI, as an admin and as a cashier: no answer is a server error, and every
-answer (status, content type, headers, body) is the one the document describes.
+"""schemathesis over the whole OpenAPI, as an admin and as a cashier, one call at a time and in chains (the
+stateful phase): no answer is a server error, and every answer (status, content type, headers, body) is the one
+the document describes.
 
 Generated from the document Lumbung serves, with a fixed seed and a bounded number of examples per operation so
 it fits the suite. Two of schemathesis's checks are left out, on purpose: `ignored_auth` (this harness signs
@@ -13,6 +14,7 @@ import uuid
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from app import auth
@@ -25,6 +27,7 @@ _DOCUMENT["components"].pop("securitySchemes", None)
 _DOCUMENT.pop("security", None)
 SCHEMA = schemathesis.openapi.from_dict(_DOCUMENT)
 EXAMPLES = 4
+STATEFUL_SCENARIOS = 30
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +71,47 @@ def test_every_operation_answers_as_documented_and_never_with_a_500(case, role, 
     )
     assert response.status_code < 500, response.get_data(as_text=True)[:500]
     case.validate_response(response, excluded_checks=[ignored_auth, positive_data_acceptance])
+
+
+RUN: dict = {"client": None, "token": "", "calls": []}
+
+
+class Workflow(SCHEMA.as_state_machine()):
+    """The stateful phase: chains of calls where a later one uses what an earlier one answered (an item made, then
+    its packagings, then a price for it; a location, then a count there), by the links schemathesis infers from
+    the document. Sent through the app as the admin; every answer checked as above."""
+
+    def call(self, case, **kwargs):
+        headers = {"Authorization": f"Bearer {RUN['token']}"}
+        if "Idempotency-Key" not in (case.headers or {}):
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+        request = case.as_transport_kwargs(headers=headers)
+        response = RUN["client"].open(
+            request["url"],
+            method=request["method"],
+            query_string=request.get("params"),
+            headers=request["headers"],
+            json=request.get("json"),
+            data=request.get("data"),
+        )
+        RUN["calls"].append((case.method, case.path, response.status_code))
+        assert response.status_code < 500, response.get_data(as_text=True)[:300]
+        return Response.from_wsgi(response)
+
+    def validate_response(self, response, case, additional_checks=None, **kwargs):
+        case.validate_response(response, excluded_checks=[ignored_auth, positive_data_acceptance])
+
+
+def test_chains_of_calls_answer_as_documented(app, signed_in):
+    RUN.update(client=app.test_client(), token=signed_in["admin"], calls=[])
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )
+    succeeded = [call for call in RUN["calls"] if call[2] in (200, 201)]
+    assert len(RUN["calls"]) >= STATEFUL_SCENARIOS and succeeded  # the chains ran, and some got somewhere
