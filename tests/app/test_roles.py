@@ -102,10 +102,28 @@ HOSTILE_BODIES = [
 ]
 
 
+def _row_counts() -> dict[str, int]:
+    """Every table's row count, in one statement."""
+    from sqlalchemy import func, literal, select, union_all
+
+    from app.db import db
+
+    counts = union_all(
+        *(select(literal(t.name).label("t"), func.count().label("n")).select_from(t) for t in db.metadata.sorted_tables)
+    )
+    return dict(db.session.execute(counts).all())
+
+
+def _changed(before: dict, after: dict) -> dict:
+    return {t: (before.get(t), n) for t, n in after.items() if before.get(t) != n}
+
+
 def test_no_endpoint_answers_garbage_with_a_500(app, client, make_user, demo):
-    """Every mutating endpoint, called by an admin with empty or nonsense input, says what is wrong instead."""
+    """Every mutating endpoint and screen form, called by an admin with empty, nonsense or hostile input, says what
+    is wrong instead, and a refusal writes nothing in any table."""
     token = auth.issue_api_token(make_user("admin"), "garbage")
     checked = 0
+    before = _row_counts()
     for rule, method, _roles in _endpoints(app):
         if method == "GET" or rule.endpoint in ("core.logout", "core.language"):
             continue
@@ -122,5 +140,9 @@ def test_no_endpoint_answers_garbage_with_a_500(app, client, make_user, demo):
                 **body,
             )
             assert response.status_code < 500, f"{method} {rule.rule} {body}: {response.get_data(as_text=True)[:300]}"
+            if response.status_code >= 400:  # refused: nothing written, in any table
+                after = _row_counts()
+                assert after == before, f"{method} {rule.rule} wrote {_changed(before, after)} and answered 4xx"
+            before = _row_counts() if response.status_code < 400 else before
             checked += 1
     assert checked > 60 * 3
