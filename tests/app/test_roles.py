@@ -124,6 +124,8 @@ def test_no_endpoint_answers_garbage_with_a_500(app, client, make_user, demo):
     token = auth.issue_api_token(make_user("admin"), "garbage")
     checked = 0
     before = _row_counts()
+    unnamed: list[str] = []
+    field_errors = 0
     for rule, method, _roles in _endpoints(app):
         if method == "GET" or rule.endpoint in ("core.logout", "core.language"):
             continue
@@ -140,9 +142,14 @@ def test_no_endpoint_answers_garbage_with_a_500(app, client, make_user, demo):
                 **body,
             )
             assert response.status_code < 500, f"{method} {rule.rule} {body}: {response.get_data(as_text=True)[:300]}"
+            if response.status_code == 422 and response.mimetype == "application/problem+json":
+                named = response.get_json().get("errors")
+                field_errors += 1
+                unnamed.extend([] if named else [f"{method} {rule.rule}: {response.get_json()['detail']}"])
             if response.status_code >= 400:  # refused: nothing written, in any table
                 after = _row_counts()
                 assert after == before, f"{method} {rule.rule} wrote {_changed(before, after)} and answered 4xx"
             before = _row_counts() if response.status_code < 400 else before
             checked += 1
     assert checked > 60 * 3
+    assert unnamed == [] and field_errors > 50  # a 422 always names the field it is about
