@@ -121,7 +121,8 @@ def handle_domain_error(error: DomainError):
     keep_changes_of(error)
     if wants_json():
         return problem(error.status, error.message, error.message, errors=error.fields, code=error.code, **error.extra)
-    return render_template("error.html", status=error.status, title=error.message, detail=""), error.status
+    page = render_template("error.html", status=error.status, title=error.message, detail="", fields=error.fields)
+    return page, error.status
 
 
 def unavailable(error: Exception | None = None, *, committing: bool = False):

@@ -9,6 +9,7 @@ from typing import Any
 import flask_smorest
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext as _
 from marshmallow import fields as ma_fields
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
@@ -87,11 +88,16 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def refuse_nul() -> None:
-    """A NUL byte in a query string or a form field (PostgreSQL stores none) is a 400 naming where it is."""
+    """A NUL byte in a query string or a form field (PostgreSQL stores none) is a 400 naming where it is; an id
+    in one (`location_id`, `item_id`, ...) past what an INTEGER column holds is a 422 naming the field."""
+    from app.errors import ValidationFailed
+
     for where, values in (("query", request.args), ("form", request.form)):
         for name, value in values.items(multi=True):
             if "\x00" in value or "\x00" in name:
                 raise BadRequest(f"The {where} field {name!r} contains a NUL character.")
+            if (name == "id" or name.endswith("_id")) and value.strip().isdigit() and int(value) > INT_MAX:
+                raise ValidationFailed(_("Not found."), fields={name: [_("Not found.")]})
 
 
 def init_app(app: Flask) -> None:

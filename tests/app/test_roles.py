@@ -1,5 +1,7 @@
 """The role matrix: every endpoint and screen checks the role on the server."""
 
+import re
+
 from app import auth
 from app.models import ROLES
 
@@ -146,10 +148,14 @@ def test_no_endpoint_answers_garbage_with_a_500(app, client, make_user, demo):
                 named = response.get_json().get("errors")
                 field_errors += 1
                 unnamed.extend([] if named else [f"{method} {rule.rule}: {response.get_json()['detail']}"])
+            if response.status_code == 422 and response.mimetype == "text/html":
+                page = response.get_data(as_text=True)
+                if not re.search(r'class="[^"]*field-error', page):
+                    unnamed.append(f"{method} {rule.rule} (screen): no field error on the page")
             if response.status_code >= 400:  # refused: nothing written, in any table
                 after = _row_counts()
                 assert after == before, f"{method} {rule.rule} wrote {_changed(before, after)} and answered 4xx"
             before = _row_counts() if response.status_code < 400 else before
             checked += 1
     assert checked > 60 * 3
-    assert unnamed == [] and field_errors > 50  # a 422 always names the field it is about
+    assert sorted(set(unnamed)) == [] and field_errors > 50  # a 422 always names the field it is about
