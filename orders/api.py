@@ -1,13 +1,12 @@
 """The shop's JSON API: prices and ceilings, caps, tills, sales, returns and the subsidy export."""
 
-from datetime import date
-
 from flask import Response, request, stream_with_context
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from app import clock
 from app.auth import roles_required
 from app.db import db
 from app.errors import PROBLEM_JSON, NotFound
@@ -30,7 +29,7 @@ class Prices(MethodView):
     @prices_blp.response(200, schemas.PriceRowSchema(many=True))
     def get(self, args):
         """Member and general price and the ceiling of every sale packaging on a day (today by default)."""
-        return pricing.price_table(args["day"] or date.today())
+        return pricing.price_table(args["day"] or clock.today())
 
     @roles_required("manager")
     @idempotent

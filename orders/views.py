@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from app import clock
 from app.auth import roles_required
 from app.clock import today
 from app.db import db
@@ -48,7 +49,7 @@ def prices():
 
 
 def _page(form, errors, status=200):
-    today = date.today()
+    today = clock.today()
     packagings = db.session.scalars(
         select(Packaging).join(Packaging.item).where(Packaging.for_sale).order_by(Item.sku, Packaging.id)
     ).all()
@@ -71,7 +72,7 @@ def _page(form, errors, status=200):
 def _change():
     form, errors = request.form, {}
     try:
-        valid_from = date.fromisoformat(form.get("valid_from") or date.today().isoformat())
+        valid_from = date.fromisoformat(form.get("valid_from") or clock.today().isoformat())
     except ValueError:
         errors["valid_from"] = _("Enter a date like 2026-12-31.")
         return _page(form, errors, 422)
@@ -143,7 +144,7 @@ def _caps_page(form, errors, status=200):
         scopes=CAP_SCOPES,
         periods=CAP_PERIODS,
         categories=BUYER_CATEGORIES,
-        today=date.today(),
+        today=clock.today(),
         form=form,
         errors=errors,
         idempotency_key=new_key(),
@@ -162,7 +163,7 @@ def _change_caps():
     item = db.session.get(Item, form.get("item_id", type=int) or 0)
     try:
         maximum = Decimal((form.get("max_quantity") or "").replace(",", "."))
-        valid_from = date.fromisoformat(form.get("valid_from") or date.today().isoformat())
+        valid_from = date.fromisoformat(form.get("valid_from") or clock.today().isoformat())
     except (InvalidOperation, ValueError):
         return _caps_page(form, {"max_quantity": _("Enter a number, like 2 or 12,5.")}, 422)
     if item is None:

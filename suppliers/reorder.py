@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app import audit
+from app import audit, clock
 from app.db import db, lock, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.formatting import format_qty
@@ -250,7 +250,7 @@ def check_group(
     checking twice, or twice at once, gives the same draft. `with_demand` first recomputes the reorder point of
     the rules in demand mode (the nightly sweep).
     """
-    day = day or utcnow().date()
+    day = day or clock.today()
     fresh = {"populate_existing": True}  # as they are now, under the lock (the session keeps objects over commits)
     supplier = db.session.execute(
         select(Supplier).where(Supplier.id == supplier_id).with_for_update().execution_options(**fresh)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
-from app import audit
+from app import audit, clock
 from app.db import db, lock, utcnow
 from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from app.formatting import format_qty, format_rupiah
@@ -241,7 +241,7 @@ def create_order(
         raise DomainError(_("%(name)s is not an active supplier.", name=supplier.name))
     if not destination.tracks_stock:
         raise ValidationFailed(_("Goods must arrive at one of our locations."), fields={"destination_id": ["?"]})
-    today = utcnow().date()
+    today = clock.today()
     number = f"PO-{today.year}-{next_number(f'po-{today.year}'):05d}"
     order = PurchaseOrder(
         number=number,
@@ -448,7 +448,7 @@ def transition(order: PurchaseOrder, action: str, user) -> PurchaseOrder:
             code="illegal_transition",
         )
     if action == "submit":
-        order.order_date = utcnow().date()  # the month whose quota it takes is the month it is sent
+        order.order_date = clock.today()  # the month whose quota it takes is the month it is sent
         for line in order.lines:  # the cost in force on that day
             entry = db.session.scalar(
                 select(SupplierItem).where(

@@ -1,14 +1,13 @@
 """The purchasing screens: suppliers and their catalogue, purchase orders, approval, the printable PO (receiving
 is in receiving_views.py, reordering in reorder_views.py)."""
 
-from datetime import date
-
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from app import clock
 from app.auth import roles_required
 from app.db import db
 from app.errors import DomainError
@@ -107,7 +106,7 @@ def supplier(supplier_id: int):
 
 def _supplier_page(found: Supplier, errors: dict, status=200):
     items = db.session.scalars(select(Item).where(Item.is_active).order_by(Item.sku)).all()
-    today = date.today()
+    today = clock.today()
     costs = {e.id: services.cost_on(e, today) for e in found.catalogue}
     return render_template(
         "suppliers/supplier.html",
@@ -142,11 +141,11 @@ def _change_supplier(found: Supplier):
             entry = services.add_catalogue_item(
                 found, packaging.item_id, packaging.id, form.get("supplier_code", ""), multiple, kg
             )
-            services.set_cost(entry, date.today(), cost)
+            services.set_cost(entry, clock.today(), cost)
             flash(_("%(item)s added to the catalogue.", item=packaging.item.name_id), "success")
         elif what == "cost":
             entry = services.get_catalogue_item(found, form.get("supplier_item_id", type=int) or 0)
-            valid_from = parse_date(form.get("valid_from"), "valid_from", errors) or date.today()
+            valid_from = parse_date(form.get("valid_from"), "valid_from", errors) or clock.today()
             cost = form.get("cost", type=int)
             if cost is None or cost < 0:
                 errors["cost"] = _("Rupiah, a whole number.")
@@ -156,7 +155,7 @@ def _change_supplier(found: Supplier):
             flash(_("New cost of %(item)s saved.", item=entry.item.name_id), "success")
         elif what == "quota":
             quantity = parse_decimal(form.get("monthly_quantity"), "monthly_quantity", errors)
-            valid_from = parse_date(form.get("valid_from"), "valid_from", errors) or date.today().replace(day=1)
+            valid_from = parse_date(form.get("valid_from"), "valid_from", errors) or clock.today().replace(day=1)
             if errors:
                 return _supplier_page(found, errors, 422)
             services.set_quota(found, form.get("item_id", type=int) or 0, quantity, valid_from)

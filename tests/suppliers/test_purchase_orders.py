@@ -158,3 +158,17 @@ def test_an_item_the_supplier_does_not_sell_is_refused(shop):
     order = services.create_order(shop.agent, shop.warehouse, shop.clerk)
     with pytest.raises(ValidationFailed, match="tidak menjual Beras SPHP 5 kg"):
         services.set_line(order, shop.items["SPHP5"].id, Decimal(1), shop.clerk)
+
+
+def test_an_order_sent_just_after_midnight_wita_is_dated_that_day_on_a_utc_server(shop, monkeypatch):
+    """At 00:30 WITA on 1 December the server's UTC clock still says 30 November: the order takes the
+    cooperative's date (and its quota month), not the server's."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from app import clock
+    from tests.suppliers.test_receiving import approved_order
+
+    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 12, 1, 0, 30, tzinfo=ZoneInfo("Asia/Makassar")))
+    order = approved_order(shop, shop.agent, [("LPG3", 10)])
+    assert order.order_date == date(2026, 12, 1)
