@@ -30,6 +30,23 @@ EXAMPLES = 4
 STATEFUL_SCENARIOS = 30
 
 
+def _send(client, case, token: str):
+    """The generated request through the app, signed in with the token; a generated Idempotency-Key (valid or
+    not) is sent as generated, else a fresh one."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if "Idempotency-Key" not in (case.headers or {}):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+    request = case.as_transport_kwargs(headers=headers)
+    return client.open(
+        request["url"],
+        method=request["method"],
+        query_string=request.get("params"),
+        headers=request["headers"],
+        json=request.get("json"),
+        data=request.get("data"),
+    )
+
+
 @pytest.fixture(scope="module")
 def signed_in(app):
     """The demo cooperative committed for real once for the module (every operation runs against it, as a
@@ -56,19 +73,7 @@ def signed_in(app):
 @SCHEMA.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_every_operation_answers_as_documented_and_never_with_a_500(case, role, app, signed_in):
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {signed_in[role]}"}
-    if "Idempotency-Key" not in (case.headers or {}):  # the generated one, valid or not, is sent as generated
-        headers["Idempotency-Key"] = str(uuid.uuid4())
-    request = case.as_transport_kwargs(headers=headers)
-    response = client.open(
-        request["url"],
-        method=request["method"],
-        query_string=request.get("params"),
-        headers=request["headers"],
-        json=request.get("json"),
-        data=request.get("data"),
-    )
+    response = _send(app.test_client(), case, signed_in[role])
     assert response.status_code < 500, response.get_data(as_text=True)[:500]
     case.validate_response(response, excluded_checks=[ignored_auth, positive_data_acceptance])
 
@@ -82,18 +87,7 @@ class Workflow(SCHEMA.as_state_machine()):
     the document. Sent through the app as the admin; every answer checked as above."""
 
     def call(self, case, **kwargs):
-        headers = {"Authorization": f"Bearer {RUN['token']}"}
-        if "Idempotency-Key" not in (case.headers or {}):
-            headers["Idempotency-Key"] = str(uuid.uuid4())
-        request = case.as_transport_kwargs(headers=headers)
-        response = RUN["client"].open(
-            request["url"],
-            method=request["method"],
-            query_string=request.get("params"),
-            headers=request["headers"],
-            json=request.get("json"),
-            data=request.get("data"),
-        )
+        response = _send(RUN["client"], case, RUN["token"])
         RUN["calls"].append((case.method, case.path, response.status_code))
         assert response.status_code < 500, response.get_data(as_text=True)[:300]
         return Response.from_wsgi(response)
