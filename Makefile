@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+DEMO ?= 1  # `make run DEMO=0`: an empty cooperative; the first screen makes its administrator
 
 .PHONY: run test lint format bench translations clean
 
@@ -26,7 +27,7 @@ translations: $(VENV)/.runtime
 
 run: $(VENV)/.runtime translations
 	$(FLASK) db upgrade
-	$(FLASK) demo
+	$(if $(filter 1,$(DEMO)),$(FLASK) demo)
 	@echo ""
 	@echo "  Lumbung is running at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs)"
 	@echo "  Stop it with Ctrl+C."

@@ -7,9 +7,9 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from app import auth
+from app import auth, settings
 from app.db import db
-from app.models import User
+from app.models import Setting, User
 from inventory import services
 from inventory.barcodes import gs1_check_digit
 from inventory.ledger import Move, post_moves
@@ -275,9 +275,23 @@ DEMO_MEMBERS = [  # full name, NIK, KK, RT, RW, kelurahan, category, NIB, status
 ]
 
 
+DEMO_SETTINGS = {
+    "cooperative_name": "KKMP Balikpapan Tengah",
+    "address": "Jl. Jenderal Sudirman No. 1\nBalikpapan Tengah, Kalimantan Timur",
+    "legal_number": "NIB 1234567890123",
+    "phone": "0542 123456",
+    "receipt_header": "Jl. Jenderal Sudirman No. 1\nBalikpapan Tengah",
+    "het_zone": "kaltim-balikpapan",
+    "time_zone": "Asia/Makassar",
+}
+
+
 def load_demo() -> list[str]:
     """Create whatever of the demo data is missing; return what was created."""
     created = []
+    if not db.session.scalar(select(Setting.key).limit(1)):
+        settings.update(DEMO_SETTINGS)
+        created.append("settings")
     for username, name, role, password in DEMO_USERS:
         if not db.session.scalar(select(User.id).where(User.username == username)):
             auth.create_user(username, name, role, password)
@@ -350,7 +364,7 @@ def _load_suppliers(items: dict) -> list[str]:
     return created
 
 
-# sku -> legal ceiling per base unit (zone: the setting HET_ZONE), and the regulation it comes from
+# sku -> legal ceiling per base unit (zone: the setting het_zone), and the regulation it comes from
 CEILINGS = {
     "SPHP5": (65500, "HET SPHP zona 2: Rp13.100/kg (Keputusan Bulog 215/2025)"),
     "BRS-MED": (14000, "HET beras medium zona 2 (Agustus 2025)"),

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
-from app import audit
+from app import audit, settings
 from app.db import db, utcnow
 from app.errors import DomainError, Forbidden
 from app.extensions import login_manager
@@ -125,6 +125,7 @@ def start_session(user: User, remote_addr: str | None) -> UserSession:
         id=secrets.token_urlsafe(32), user_id=user.id, created_at=now, last_seen_at=now, remote_addr=remote_addr
     )
     db.session.add(row)
+    user.last_login_at = now
     db.session.flush()
     user.current_session_id = row.id
     return row
@@ -152,6 +153,7 @@ def change_password(user: User, current: str | None, new: str, keep_session_id: 
     if current is not None and not check_password(user, current):
         raise DomainError(_("The current password is wrong."), fields={"current": [_("Wrong password.")]})
     user.password_hash = hash_password(new, user.username, user.full_name)
+    user.must_change_password = False
     db.session.execute(
         update(UserSession)
         .where(
@@ -189,6 +191,10 @@ def issue_api_token(user: User, name: str, days: int | None = None) -> str:
     return token
 
 
+def token_hash(plain: str) -> str:
+    return _sha256(plain)
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -201,8 +207,10 @@ def load_user_from_session(session_id: str) -> User | None:
     if row is None or row.ended_at is not None or not row.user.is_active:
         return None
     now = utcnow()
-    cfg = current_app.config
-    if now - row.created_at > cfg["PERMANENT_SESSION_LIFETIME"] or now - row.last_seen_at > cfg["SESSION_IDLE_TIMEOUT"]:
+    longest = timedelta(hours=settings.get("session_max_hours"))
+    if now - row.created_at > longest or now - row.last_seen_at > timedelta(
+        minutes=settings.get("session_idle_minutes")
+    ):
         row.ended_at = now
         return None
     if (now - row.last_seen_at).total_seconds() > 60:  # one write a minute at most

@@ -1,14 +1,14 @@
 """The cooperative's clock: "now" and "today" as its people live them (WITA in Balikpapan), whatever the
 server's own time zone. Every business date (an expiry, a quota's month, a price's day) is read from here."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from app import settings
 
 
 def zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return ZoneInfo(settings.get("time_zone"))
 
 
 def now() -> datetime:
@@ -16,6 +16,19 @@ def now() -> datetime:
     return datetime.now(UTC).astimezone(zone())
 
 
+def local(moment: datetime) -> datetime:
+    """A stored moment (UTC) on the cooperative's clock: a receipt's time, a sale's business date."""
+    return moment.astimezone(zone())
+
+
 def today() -> date:
     """The cooperative's date, not the server's."""
     return now().date()
+
+
+def day_window(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
+    """From the start of the first local day to the end of the last (both included), as aware moments; None
+    where a side is open (or past what a datetime holds)."""
+    start = datetime.combine(first, time(), zone()) if first else None
+    end = datetime.combine(last, time(), zone()) + timedelta(days=1) if last and last < date.max else None
+    return start, end

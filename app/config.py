@@ -2,7 +2,6 @@
 
 import os
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -39,8 +38,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
-    SESSION_IDLE_TIMEOUT = timedelta(hours=2)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=24)  # the cookie's; the settings end a session sooner
     ARGON2_PARAMETERS: dict = {}  # argon2-cffi's defaults: Argon2id, m=64 MiB, t=3, p=4
     LOGIN_MAX_FAILURES_PER_USER = 5
     LOGIN_MAX_FAILURES_PER_IP = 20
@@ -50,18 +48,12 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
 
     BABEL_DEFAULT_LOCALE = "id"
-    BABEL_DEFAULT_TIMEZONE = "Asia/Makassar"  # WITA: Balikpapan
+    BABEL_DEFAULT_TIMEZONE = "Asia/Makassar"  # WITA; the cooperative's own is a setting (app.settings)
     LANGUAGES = ("id", "en")
 
-    # Business settings; the later issues add more (zone, ceilings, caps).
-    ADJUSTMENT_APPROVAL_THRESHOLD = 500_000  # rupiah of stock value; above it a manager must approve
-    COOPERATIVE_NAME = "KKMP Balikpapan Tengah"  # printed on member cards and receipts
-    MEMBER_NUMBER_PREFIX = "KKMP"  # member numbers are KKMP-000123
-    HET_ZONE = "kaltim-balikpapan"  # which legal ceilings (HET) apply: they differ by zone and province
-    OVER_RECEIPT_TOLERANCE_PERCENT = 5  # receiving more than ordered by more than this needs a manager
-    EXPIRY_WARNING_DAYS = 30  # a lot expiring within this many days needs a manager's word to be received
-    COUNT_RECOUNT_PERCENT = Decimal("2")  # a counted line more than this % off what was expected is recounted...
-    COUNT_RECOUNT_MINIMUM = Decimal("1")  # ...when it is also at least this many base units off
+    # What a cooperative decides (its name, HET zone, time zone, thresholds) is in its settings (app.settings),
+    # changed on the settings screen. What stays here is the programme's own:
+    MEMBER_NUMBER_PREFIX = "KKMP"  # member numbers are KKMP-000123: the cards of every Koperasi Merah Putih
     SCAN_TERMINATOR = "Enter"
     IDEMPOTENCY_KEY_TTL = timedelta(days=30)
 

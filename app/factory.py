@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 import swagger_ui_bundle
-from flask import Flask, g, has_request_context, request, send_from_directory, session
+from flask import Flask, flash, g, has_request_context, redirect, request, send_from_directory, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import auth, errors, health, jobs, safety
+from app import auth, errors, health, i18n, jobs, safety, settings
 from app.config import CONFIGS, INSTANCE_DIR
 from app.db import configure_postgresql, configure_sqlite
 from app.extensions import api, babel, csrf, db, login_manager, migrate
@@ -47,7 +47,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         )
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    i18n.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=_time_zone)
     login_manager.init_app(app)
     login_manager.login_view = "core.login"
     login_manager.login_message = None
@@ -71,15 +72,18 @@ def _register_packages(app: Flask) -> None:
     from app import idempotency
     from app import views as app_views
     from inventory import api as inventory_api
+    from inventory import catalogue_views, count_views, ledger
     from inventory import cli as inventory_cli
-    from inventory import count_views, ledger
+    from inventory import imports as inventory_imports  # noqa: F401 - registers its CSV import kinds
     from inventory import views as inventory_views
     from members import api as members_api
     from members import views as members_views
     from orders import api as orders_api
+    from orders import imports as orders_imports  # noqa: F401 - likewise
     from orders import till_views
     from orders import views as orders_views
     from suppliers import api as suppliers_api
+    from suppliers import imports as suppliers_imports  # noqa: F401 - likewise
     from suppliers import jobs as suppliers_jobs
     from suppliers import receiving_views, reorder_views
     from suppliers import views as suppliers_views
@@ -90,6 +94,8 @@ def _register_packages(app: Flask) -> None:
     app.register_blueprint(inventory_views.bp)
     app.register_blueprint(count_views.bp)
     app_views.register_menu(app, inventory_views.MENU, inventory_views.home_counts)
+    app.register_blueprint(catalogue_views.bp)
+    app_views.register_menu(app, catalogue_views.MENU)
     app.register_blueprint(members_views.bp)
     app_views.register_menu(app, members_views.MENU)
     app.register_blueprint(suppliers_views.bp)
@@ -138,6 +144,14 @@ def _register_packages(app: Flask) -> None:
         result_ttl=day,
         failure_ttl=7 * day,
     )
+    from app import admin_api, admin_views, import_views  # after every package declared its settings
+
+    app.register_blueprint(admin_views.bp)
+    app_views.register_menu(app, admin_views.MENU)
+    app.register_blueprint(import_views.bp)
+    app_views.register_menu(app, import_views.MENU)
+    for blp in admin_api.blueprints():
+        api.register_blueprint(blp)
     for blp in members_api.blueprints:
         api.register_blueprint(blp)
     for blp in inventory_api.blueprints + suppliers_api.blueprints + orders_api.blueprints:
@@ -206,6 +220,18 @@ def _register_hooks(app: Flask) -> None:
         if request.method in ("POST", "PUT", "PATCH", "DELETE") and not auth.uses_bearer_token():
             csrf.protect()
 
+    @app.before_request
+    def new_password_first():
+        # A password an administrator reset (or gave a new user) is used once: to choose the user's own.
+        if request.endpoint in ("core.password", "core.logout", "core.language", "static") or request.endpoint is None:
+            return None
+        if auth.uses_bearer_token() or not current_user.is_authenticated or not current_user.must_change_password:
+            return None
+        if request.path.startswith("/api/"):
+            return errors.problem(403, _("Choose your own password first"), _("Sign in on a screen and change it."))
+        flash(_("Choose your own password before you go on."), "warning")
+        return redirect(url_for("core.password"))
+
     @app.after_request
     def commit_or_rollback(response):
         # One commit per request, here at the edge; services only flush.
@@ -234,3 +260,7 @@ def _register_hooks(app: Flask) -> None:
         if app.config["SESSION_COOKIE_SECURE"]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def _time_zone() -> str:
+    return settings.get("time_zone")

@@ -4,9 +4,8 @@ import csv
 import io
 from collections.abc import Callable
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import current_app
+from app import clock
 
 
 def format_rupiah(value) -> str:
@@ -30,8 +29,7 @@ def format_local_time(value) -> str:
     """A moment as the cooperative's clock shows it (WITA in Balikpapan): 29-11-2026 14:05."""
     if value is None:
         return ""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return value.astimezone(zone).strftime("%d-%m-%Y %H:%M")
+    return value.astimezone(clock.zone()).strftime("%d-%m-%Y %H:%M")
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

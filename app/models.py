@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import TimestampMixin, UTCDateTime, db
@@ -21,6 +21,9 @@ class User(TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(5))
+    # Set by an admin's password reset: the next sign-in must choose a new password before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Set by the user loader to the server-side session this request belongs to.
     current_session_id = None  # str | None; unannotated so the ORM leaves it unmapped
@@ -116,3 +119,40 @@ class IdempotencyKey(db.Model):
     location: Mapped[str | None] = mapped_column(String(500))  # a screen's redirect after its POST
     response_body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Setting(db.Model):
+    """One of the cooperative's settings (app.settings declares them): its value as text."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+IMPORT_STATUSES = ("queued", "running", "done", "refused", "failed")
+
+
+class ImportBatch(db.Model):
+    """A CSV file being imported by a job (app.csvimport): the file, how far the job is, and how it ended."""
+
+    __tablename__ = "import_batch"
+    __table_args__ = (CheckConstraint("status IN ('queued','running','done','refused','failed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    progress: Mapped[int] = mapped_column(default=0)  # rows done
+    total: Mapped[int] = mapped_column(default=0)  # rows in the file (its lines less the header)
+    summary: Mapped[dict | None] = mapped_column(JSON)  # {created, updated, unchanged}
+    errors: Mapped[list | None] = mapped_column(JSON)  # [{row, field, message}]
+    message: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    created_by: Mapped[User] = relationship()

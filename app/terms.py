@@ -65,6 +65,13 @@ TERMS = {
         "closed": _l("closed"),
         "cancelled": _l("cancelled"),
     },
+    "import_status": {
+        "queued": _l("waiting for a worker"),
+        "running": _l("importing"),
+        "done": _l("done"),
+        "refused": _l("refused: nothing imported"),
+        "failed": _l("failed: nothing imported"),
+    },
     "po_action": {
         "submit": _l("submit"),
         "approve": _l("approve"),

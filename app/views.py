@@ -20,9 +20,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
 
-from app import auth, health, jobs
+from app import auth, health, jobs, users
 from app.errors import DomainError
+from app.extensions import db
 
 bp = Blueprint("core", __name__, template_folder="templates")
 
@@ -62,7 +64,9 @@ def menu_for(user) -> list[MenuEntry]:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in with a username and password."""
+    """Sign in with a username and password (on a new installation, first make its administrator)."""
+    if request.method == "GET" and _new_installation():
+        return redirect(url_for("core.setup"))
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
@@ -82,6 +86,42 @@ def login():
             session["locale"] = user.locale
         return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
     return render_template("login.html", username="")
+
+
+def _new_installation() -> bool:
+    try:
+        return users.nobody_yet()
+    except OperationalError:  # the sign-in form needs no database: it says so when the form is sent
+        db.session.rollback()
+        return False
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup():
+    """A new installation's first screen: its administrator (who then goes on to the cooperative's settings and
+    its people). Gone once anyone exists."""
+    if not users.nobody_yet():
+        return redirect(url_for("core.login"))
+    errors: dict[str, str] = {}
+    form = request.form
+    if request.method == "POST":
+        if form.get("password", "") != form.get("again", ""):
+            errors["again"] = _("The two passwords differ.")
+        else:
+            try:
+                user = users.first_admin(form.get("username", ""), form.get("full_name", ""), form.get("password", ""))
+            except DomainError as error:
+                if error.code == "already_set_up":
+                    flash(error.message, "info")
+                    return redirect(url_for("core.login"))
+                errors = {name: " ".join(map(str, msgs)) for name, msgs in error.fields.items()}
+            else:
+                session.clear()
+                auth.start_session(user, request.remote_addr)
+                login_user(user)
+                flash(_("Welcome. Now tell Lumbung about your cooperative; then add your people."), "success")
+                return redirect(url_for("admin.settings_page"))
+    return render_template("setup.html", form=form, errors=errors), (422 if errors else 200)
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -3,8 +3,8 @@
 A line's expected quantity is the balance of its item, bin and lot at the moment the line was last counted
 (snapshotted then, never shown to the one counting), so stock that moves after a line is counted is not
 counted twice: posting writes exactly counted − expected of each line through the ledger. When the count
-closes, a line is flagged for a recount when its variance is at least COUNT_RECOUNT_MINIMUM base units and
-more than COUNT_RECOUNT_PERCENT of its expected quantity (1 unit and 2 %: a pack off of 20 is recounted, 2 off
+closes, a line is flagged for a recount when its variance is at least the settings' *recount from* base units and
+more than the *recount above* percentage of its expected quantity (1 unit and 2 %: a pack off of 20 is recounted, 2 off
 of 100 are not, half a kg never is); a balance in the counted locations that nobody counted is
 put in at zero and flagged too, so nothing is written off unseen. A manager posts once every flagged line has
 been recounted (blind again; the recount replaces the count and is final).
@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
 
-from app import audit
+from app import audit, settings
 from app.db import db, utcnow
 from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from app.terms import term
@@ -59,13 +58,12 @@ def create_count(location: Location, user, note: str = "") -> StockCount:
                 ),
                 fields={"location_id": [_("Already being counted.")]},
             )
-    config = current_app.config
     count = StockCount(
         location=location,
         status="open",
         note=note or "",
-        recount_percent=Decimal(str(config["COUNT_RECOUNT_PERCENT"])),
-        recount_minimum=Decimal(str(config["COUNT_RECOUNT_MINIMUM"])),
+        recount_percent=settings.get("count_recount_percent"),
+        recount_minimum=settings.get("count_recount_minimum"),
         created_by_id=user.id,
     )
     db.session.add(count)

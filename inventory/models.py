@@ -56,7 +56,7 @@ class Item(TimestampMixin, db.Model):
     is_lot_tracked: Mapped[bool] = mapped_column(default=False)
     is_expiry_tracked: Mapped[bool] = mapped_column(default=False)
     # A delivery's lot must still have this many days before it expires, else a manager decides (None: the
-    # cooperative's EXPIRY_WARNING_DAYS); also how early the item shows on the expiring-soon list.
+    # cooperative's setting expiry_warning_days); also how early the item shows on the expiring-soon list.
     min_shelf_life_days: Mapped[int | None]
     # A returnable container: the full LPG 3 kg cylinder points at its empty cylinder item.
     empty_item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
@@ -119,6 +119,8 @@ class Location(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # A shop in another pricing zone sells under that zone's legal ceilings (HET); None: the cooperative's zone.
+    het_zone: Mapped[str | None] = mapped_column(String(40))
 
     parent: Mapped["Location | None"] = relationship(remote_side=[id])
 

@@ -4,11 +4,10 @@ in-transit)."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app import audit
+from app import audit, settings
 from app.clock import today
 from app.db import db, lock, utcnow
 from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
@@ -71,7 +70,7 @@ def create_adjustment(location: Location, reason: str, lines: list[AdjustmentLin
             "lines": [[ln.item_id, ln.lot_id, ln.quantity] for ln in adjustment.lines],
         },
     )
-    if adjustment.value <= current_app.config["ADJUSTMENT_APPROVAL_THRESHOLD"] or user.has_role("manager"):
+    if adjustment.value <= settings.get("adjustment_approval_threshold") or user.has_role("manager"):
         _post_adjustment(adjustment, user)
     return adjustment
 

@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from app import audit
+from app import audit, settings
 from app.clock import today as clock_today
 from app.db import db
 from app.errors import DomainError, NotFound, ValidationFailed
@@ -115,6 +115,31 @@ def add_barcode(packaging: Packaging, code: str) -> Barcode:
     db.session.flush()
     audit.record("create", "barcode", barcode.id, {"packaging_id": packaging.id, "code": code})
     return barcode
+
+
+def update_packaging(packaging: Packaging, for_purchase: bool, for_sale: bool) -> Packaging:
+    """Whether a packaging is bought and sold (its factor never changes once used: add another instead)."""
+    changes = audit.diff(packaging, ["for_purchase", "for_sale"], {"for_purchase": for_purchase, "for_sale": for_sale})
+    for field, (_old, new) in changes.items():
+        setattr(packaging, field, new)
+    if changes:
+        db.session.flush()
+        audit.record("update", "packaging", packaging.id, changes)
+    return packaging
+
+
+def remove_barcode(barcode_id: int, item: Item) -> str:
+    """Take a barcode off (registered on the wrong packaging, or no longer printed); audited. Sales and labels
+    already made keep their packaging: nothing refers to the barcode row itself."""
+    barcode = db.session.scalar(
+        select(Barcode).join(Packaging).where(Barcode.id == barcode_id, Packaging.item_id == item.id)
+    )
+    if barcode is None:
+        raise NotFound(_("This item has no such barcode."))
+    audit.record("delete", "barcode", barcode.id, {"packaging_id": barcode.packaging_id, "code": barcode.code})
+    db.session.delete(barcode)
+    db.session.flush()
+    return barcode.code
 
 
 def find_items(text: str, limit: int = 20) -> list[Item]:
@@ -293,12 +318,59 @@ def on_hand_total(item_id: int, location_id: int) -> Decimal:
     return Decimal(total or 0)
 
 
+settings.register(
+    settings.Spec(
+        "expiry_warning_days",
+        "int",
+        30,
+        _l("Expiry warning (days)"),
+        _l(
+            "A lot expiring within this many days is on the expiring-soon list, and a delivery of it needs a manager "
+            "(unless the item has its own figure)."
+        ),
+        group="stock",
+        minimum=0,
+        maximum=3650,
+    ),
+    settings.Spec(
+        "adjustment_approval_threshold",
+        "int",
+        500_000,
+        _l("Adjustment needing a manager (Rp)"),
+        _l("A stock adjustment worth more than this waits for a manager's approval."),
+        group="stock",
+        minimum=0,
+        maximum=10**12,
+    ),
+    settings.Spec(
+        "count_recount_percent",
+        "decimal",
+        Decimal("2"),
+        _l("Recount above (%)"),
+        _l("A counted line off by more than this percentage of what was expected is counted again..."),
+        group="stock",
+        minimum=Decimal(0),
+        maximum=Decimal(100),
+    ),
+    settings.Spec(
+        "count_recount_minimum",
+        "decimal",
+        Decimal("1"),
+        _l("Recount from (units)"),
+        _l("...when it is also at least this many units off."),
+        group="stock",
+        minimum=Decimal(0),
+        maximum=Decimal(10**6),
+    ),
+)
+
+
 def shelf_life(item: Item) -> int:
     """How many days before its expiry a lot of this item counts as expiring soon (and a delivery of it needs a
     manager's word): the item's own figure, or the cooperative's."""
     if item.min_shelf_life_days is not None:
         return item.min_shelf_life_days
-    return int(current_app.config["EXPIRY_WARNING_DAYS"])
+    return settings.get("expiry_warning_days")
 
 
 @dataclass
@@ -318,7 +390,7 @@ def expiring(location_id: int | None = None) -> list[Expiring]:
     soonest first."""
     on = clock_today()
     widest = db.session.scalar(select(func.max(Item.min_shelf_life_days))) or 0
-    horizon = on + timedelta(days=max(int(current_app.config["EXPIRY_WARNING_DAYS"]), widest))
+    horizon = on + timedelta(days=max(settings.get("expiry_warning_days"), widest))
     statement = (
         select(StockBalance)
         .join(Lot, Lot.id == StockBalance.lot_id)

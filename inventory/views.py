@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from app import settings
 from app.auth import roles_required
 from app.db import db
 from app.errors import DomainError
@@ -18,7 +19,7 @@ from app.formatting import format_rupiah
 from app.forms import new_key, parse_decimal
 from app.idempotency import idempotent
 from app.views import MenuEntry
-from inventory import counts, labels, operations, services
+from inventory import counts, exports, labels, operations, services
 from inventory.models import ADJUSTMENT_REASONS, Barcode, Item, Location, Lot
 
 bp = Blueprint("inventory", __name__, url_prefix="/stock", template_folder="templates", static_folder="static")
@@ -79,6 +80,23 @@ def on_hand():
     return render_template(
         "inventory/on_hand.html", rows=rows, locations=services.stock_locations(), location_id=location_id
     )
+
+
+@bp.route("/on-hand.csv")
+@roles_required("manager", "warehouse")
+def on_hand_csv():
+    """Stock on hand with its value at the moving-average cost, as CSV (a location includes its places)."""
+    return exports.csv_response(exports.on_hand_rows(request.args.get("location_id", type=int)), "stock-on-hand")
+
+
+@bp.route("/card.csv")
+@roles_required(*STOCK_STAFF)
+def card_csv():
+    """An item's stock card at a place as CSV: every move, oldest first, with the balance after it."""
+    item_id, location_id = request.args.get("item_id", type=int), request.args.get("location_id", type=int)
+    if not item_id or not location_id or db.session.get(Item, item_id) is None:
+        abort(404)
+    return exports.csv_response(exports.card_rows(item_id, location_id), "stock-card")
 
 
 @bp.route("/card")
@@ -284,7 +302,12 @@ def receive_transfer(transfer_id: int):
 @roles_required(*STOCK_STAFF)
 def expiring_page():
     """Lots that have expired or expire soon, where they are, and one action each: write off or send back."""
-    return render_template("inventory/expiring.html", rows=services.expiring(), idempotency_key=new_key())
+    return render_template(
+        "inventory/expiring.html",
+        rows=services.expiring(),
+        idempotency_key=new_key(),
+        warning_days=settings.get("expiry_warning_days"),
+    )
 
 
 @bp.route("/expiring/<int:balance_id>/write-off", methods=["POST"])

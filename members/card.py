@@ -4,11 +4,12 @@ import io
 
 import barcode
 from barcode.writer import SVGWriter
-from flask import current_app
+
+from app import settings
 
 
 def cooperative_name() -> str:
-    return current_app.config["COOPERATIVE_NAME"]
+    return settings.get("cooperative_name")
 
 
 def member_barcode_svg(member_number: str) -> bytes:

@@ -137,8 +137,16 @@ def _unguarded(value: str) -> str:
     return value
 
 
+def _same_person(by_nik: dict[str, Member], data: dict) -> Member | None:
+    found = by_nik.get(data.get("nik", "").strip())
+    if found is not None and found.full_name.casefold() == data.get("full_name", "").strip().casefold():
+        return found
+    return None
+
+
 def import_members(raw: bytes) -> ImportResult:
-    """Check every row, then create or update all members (a known member_number updates that member);
+    """Check every row, then create or update all members (a known member_number, or without one a known NIK
+    with the same name, updates that member);
     any bad row refuses the whole file with every row error. Duplicates in the file count as errors."""
     rows, errors = _read(raw)
     existing = {m.member_number: m for m in db.session.scalars(select(Member))}
@@ -150,7 +158,10 @@ def import_members(raw: bytes) -> ImportResult:
         row = data.pop("_row")
         row_errors: list[RowError] = []
         number = data.pop("member_number", "").upper() or None
-        member = existing.get(number) if number else None
+        # A row without a member number is the member with its NIK and name, if there is one: the same file
+        # imported twice changes nothing. A known NIK under another name is still refused (a mistyped NIK must
+        # not overwrite someone else).
+        member = existing.get(number) if number else _same_person(by_nik, data)
         data["join_date"] = _join_date(data.get("join_date", ""), row, row_errors)
         if "status" in data and not data["status"]:
             data.pop("status")

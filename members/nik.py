@@ -9,6 +9,8 @@ from datetime import date
 
 from flask_babel import gettext as _
 
+from app import clock
+
 NIK_LENGTH = 16
 KK_LENGTH = 16
 NIB_LENGTH = 13
@@ -37,7 +39,7 @@ def nik_birth_date(nik: str) -> date | None:
             candidate = date(century + year, month, day)
         except ValueError:
             continue
-        if found is None or candidate <= date.today():
+        if found is None or candidate <= clock.today():
             found = candidate
     return found
 

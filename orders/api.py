@@ -53,8 +53,29 @@ class Ceilings(MethodView):
         item = db.session.get(Item, data["item_id"])
         if item is None:
             raise NotFound(_("Item not found."))
-        ceiling, too_high = pricing.set_ceiling(item, data["amount_per_unit"], data["valid_from"], data["source"])
+        ceiling, too_high = pricing.set_ceiling(
+            item, data["amount_per_unit"], data["valid_from"], data["source"], data["zone"]
+        )
         return {"ceiling": ceiling, "prices_above": too_high}
+
+
+@prices_blp.route("/shops")
+class ShopZones(MethodView):
+    @roles_required("manager")
+    @prices_blp.response(200, schemas.ShopZoneSchema(many=True))
+    def get(self):
+        """Every shop and the HET zone it sells under when it has its own."""
+        return pricing.shops()
+
+
+@prices_blp.route("/shops/<int:location_id>")
+class ShopZone(MethodView):
+    @roles_required("manager")
+    @prices_blp.arguments(schemas.ShopZoneSchema)
+    @prices_blp.response(200, schemas.ShopZoneSchema)
+    def put(self, data, location_id):
+        """Set the shop's own HET zone (its tills sell under that zone's ceilings), or null for the cooperative's."""
+        return pricing.set_shop_zone(location_id, data["het_zone"])
 
 
 caps_blp = Blueprint("caps", __name__, url_prefix="/api/caps", description="Purchase caps per person, NIK or household")

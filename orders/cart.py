@@ -3,17 +3,17 @@ everything that would refuse its sale (caps, stock, the legal ceiling, a missing
 while the cashier scans. Nothing here writes; `orders.checkout` posts the sale."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Date, bindparam, select
+from sqlalchemy import Date, bindparam, func, select
 from sqlalchemy.orm import aliased, contains_eager
 
-from app.db import db, utcnow
+from app import clock, settings
+from app.db import db
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.formatting import format_qty
 from app.models import User
@@ -110,10 +110,6 @@ class Priced:
         return any(line.item.is_subsidised for line in self.lines if line.kind == "goods")
 
 
-def local_time(moment: datetime) -> datetime:
-    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
-
-
 # --- pricing a cart ----------------------------------------------------------------------------------------
 
 
@@ -123,6 +119,9 @@ def _packagings_statement():
     customer location: built once per process (building it costs more than running it, as in the ledger)."""
     shell = aliased(Packaging)
     day = bindparam("day", type_=Date)
+    # The shop's own HET zone, else the cooperative's.
+    own_zone = select(Location.het_zone).where(Location.id == bindparam("location_id")).scalar_subquery()
+    _zone = func.coalesce(own_zone, bindparam("zone"))
     price = (
         select(Price.amount)
         .where(Price.packaging_id == Packaging.id, Price.price_list == bindparam("price_list"), Price.valid_from <= day)
@@ -132,7 +131,7 @@ def _packagings_statement():
     )
     ceiling = (
         select(Ceiling.amount_per_unit)
-        .where(Ceiling.item_id == Item.id, Ceiling.zone == bindparam("zone"), Ceiling.valid_from <= day)
+        .where(Ceiling.item_id == Item.id, Ceiling.zone == _zone, Ceiling.valid_from <= day)
         .order_by(Ceiling.valid_from.desc())
         .limit(1)
         .scalar_subquery()
@@ -153,11 +152,12 @@ def _packagings_statement():
     )
 
 
-def _load_packagings(ids: list[int], price_list: str, day: date) -> tuple[dict[int, tuple], int | None]:
+def _load_packagings(
+    ids: list[int], price_list: str, day: date, location_id: int
+) -> tuple[dict[int, tuple], int | None]:
     """The cart's packagings in one statement (see `_packagings_statement`); also the customer location."""
-    rows = db.session.execute(
-        _packagings_statement(), {"ids": ids, "price_list": price_list, "day": day, "zone": pricing.zone()}
-    ).all()
+    values = {"ids": ids, "price_list": price_list, "day": day, "zone": settings.get("het_zone")}
+    rows = db.session.execute(_packagings_statement(), {**values, "location_id": location_id}).all()
     found = {row[0].id: tuple(row) for row in rows}
     return found, (rows[0][4] if rows else None)
 
@@ -183,8 +183,9 @@ def _line_problem(packaging: Packaging, quantity: Decimal, price: int | None, ce
     return None
 
 
-def price_cart(cart: Cart, day: date) -> Priced:
-    """Price every line for the member or the general list, and find what would stop the sale."""
+def price_cart(cart: Cart, day: date, location_id: int) -> Priced:
+    """Price every line for the member or the general list under the HET zone of the shop (the till's
+    location), and find what would stop the sale."""
     member = None
     if cart.member:
         member = find_member(cart.member)
@@ -192,7 +193,9 @@ def price_cart(cart: Cart, day: date) -> Priced:
     buyer, buyer_name = _buyer(member, cart.buyer)
     if not cart.lines:
         raise ValidationFailed(_("The cart is empty: scan the goods first."), fields={"lines": [_("Required.")]})
-    found, customer_location_id = _load_packagings(sorted({ln.packaging_id for ln in cart.lines}), price_list, day)
+    found, customer_location_id = _load_packagings(
+        sorted({ln.packaging_id for ln in cart.lines}), price_list, day, location_id
+    )
     lines: list[PricedLine] = []
     for entry in cart.lines:
         if entry.packaging_id not in found:
@@ -217,12 +220,16 @@ def price_cart(cart: Cart, day: date) -> Priced:
             continue
         line.empties_in = empties
         if empties < entry.quantity:  # the buyer has no empty to swap: the cylinder is sold too
-            lines.append(_cylinder_line(len(lines) + 1, shell_id, entry.quantity - empties, price_list, day, line))
+            lines.append(
+                _cylinder_line(len(lines) + 1, shell_id, entry.quantity - empties, price_list, day, line, location_id)
+            )
     problems = [ln.problem for ln in lines if ln.problem]
     return Priced(price_list, member, buyer, buyer_name, lines, customer_location_id, problems)
 
 
-def _cylinder_line(line_no: int, shell_id, quantity: Decimal, price_list: str, day: date, full: PricedLine):
+def _cylinder_line(
+    line_no: int, shell_id, quantity: Decimal, price_list: str, day: date, full: PricedLine, location_id: int
+):
     shell = db.session.get(Packaging, shell_id) if shell_id else None
     if shell is None:
         line = PricedLine(line_no, "cylinder", full.packaging, quantity, None)
@@ -230,7 +237,7 @@ def _cylinder_line(line_no: int, shell_id, quantity: Decimal, price_list: str, d
         return line
     price = pricing.price_on(shell, price_list, day)
     line = PricedLine(line_no, "cylinder", shell, quantity, price.amount if price else None)
-    ceiling = pricing.ceiling_on(shell.item, day)
+    ceiling = pricing.ceiling_on(shell.item, day, pricing.zone(location_id))
     line.problem = _line_problem(shell, quantity, line.unit_price, ceiling.amount_per_unit if ceiling else None, day)
     return line
 
@@ -293,8 +300,8 @@ class Quote:
 def quote(cart: Cart, user: User) -> Quote:
     """The cart as the till should show it: prices, total, cap warnings and stock, without writing anything."""
     till, till_session = open_till(cart.till, user)
-    day = local_time(utcnow()).date()
-    priced = price_cart(cart, day)
+    day = clock.today()
+    priced = price_cart(cart, day, till.location_id)
     nik = nik_problem(priced)
     if nik:
         priced.problems.append(nik)

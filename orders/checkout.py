@@ -14,13 +14,14 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import clock
 from app.db import db, utcnow
 from app.errors import NotFound, ValidationFailed
 from app.formatting import format_rupiah
 from app.models import User
 from inventory import ledger
 from orders import caps, subsidy
-from orders.cart import Cart, Priced, SaleRefused, local_time, nik_fields, nik_problem, open_till, price_cart
+from orders.cart import Cart, Priced, SaleRefused, nik_fields, nik_problem, open_till, price_cart
 from orders.models import PAYMENT_METHODS, Payment, Sale, SaleLine, Till, TillSession
 
 till_t = Till.__table__
@@ -127,8 +128,8 @@ def post_sale(cart: Cart, payments: list[PaymentIn], key: str, user: User) -> Sa
     """Post a sale, all or nothing: receipt number, caps, stock, the sale, its payments and subsidy records."""
     till_id, location_id, receipt_number, session_id = _take_receipt_number(cart.till, user)
     now = utcnow()
-    day = local_time(now).date()
-    priced = price_cart(cart, day)
+    day = clock.local(now).date()
+    priced = price_cart(cart, day, location_id)
     problem = next(iter(priced.problems), None)
     if problem:
         raise SaleRefused(problem, code="line_refused")

@@ -4,16 +4,16 @@ date; a price set under a ceiling that is later lowered is refused again at the 
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app import audit
+from app import audit, settings
 from app.db import db
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.formatting import format_rupiah
 from app.terms import term
-from inventory.models import Item, Packaging
+from inventory.models import Item, Location, Packaging
 from orders.models import PRICE_LISTS, Ceiling, Price
 
 
@@ -21,9 +21,58 @@ class AboveCeiling(DomainError):
     code = "above_ceiling"
 
 
-def zone() -> str:
-    """The cooperative's HET zone (a setting: ceilings differ by region)."""
-    return current_app.config["HET_ZONE"]
+settings.register(
+    settings.Spec(
+        "het_zone",
+        "text",
+        "kaltim-balikpapan",
+        _l("HET zone"),
+        _l(
+            "Which legal ceilings (HET) apply: they differ by zone and province. A shop in another zone has its "
+            "own, set on the Prices screen."
+        ),
+        group="selling",
+        required=True,
+        max_length=40,
+    )
+)
+
+
+def zone(location_id: int | None = None) -> str:
+    """The HET zone a shop sells under: its own when it has one, else the cooperative's (a setting)."""
+    if location_id is not None:
+        own = db.session.scalar(select(Location.het_zone).where(Location.id == location_id))
+        if own:
+            return own
+    return settings.get("het_zone")
+
+
+def shops() -> list[Location]:
+    return list(db.session.scalars(select(Location).where(Location.kind == "shop").order_by(Location.code)))
+
+
+def set_shop_zone(location_id: int, het_zone: str | None) -> Location:
+    """Let a shop sell under its own zone's ceilings (another regency's HET), or the cooperative's again (None);
+    audited. Its prices must then be within that zone's ceilings (the till refuses above them)."""
+    shop = db.session.get(Location, location_id)
+    if shop is None or shop.kind != "shop":
+        raise NotFound(_("No shop has this id."))
+    het_zone = (het_zone or "").strip() or None
+    if het_zone is not None and len(het_zone) > 40:
+        raise ValidationFailed(_("At most 40 characters."), fields={"het_zone": [_("At most 40 characters.")]})
+    if shop.het_zone != het_zone:
+        audit.record("set_zone", "location", shop.id, {"het_zone": [shop.het_zone, het_zone]})
+        shop.het_zone = het_zone
+        db.session.flush()
+    return shop
+
+
+def zones_in_use() -> list[str]:
+    """The cooperative's zone and every active shop's own: a price must be within the ceiling of each."""
+    own = db.session.scalars(
+        select(Location.het_zone).where(Location.het_zone.is_not(None), Location.is_active).distinct()
+    )
+    return sorted({zone(), *own})
 
 
 def ceiling_on(item: Item, day: date, in_zone: str | None = None) -> Ceiling | None:
@@ -45,11 +94,15 @@ def price_on(packaging: Packaging, price_list: str, day: date) -> Price | None:
 
 
 def _refuse_above_ceiling(packaging: Packaging, amount: int, day: date, when: str) -> None:
-    ceiling = ceiling_on(packaging.item, day)
-    refuse_above_ceiling(packaging, amount, ceiling.amount_per_unit if ceiling else None, day, when)
+    """Refuse a price above the ceiling of any zone the cooperative sells in."""
+    for in_zone in zones_in_use():
+        ceiling = ceiling_on(packaging.item, day, in_zone)
+        refuse_above_ceiling(packaging, amount, ceiling.amount_per_unit if ceiling else None, day, when, in_zone)
 
 
-def refuse_above_ceiling(packaging: Packaging, amount: int, ceiling_per_unit: int | None, day: date, when: str):
+def refuse_above_ceiling(
+    packaging: Packaging, amount: int, ceiling_per_unit: int | None, day: date, when: str, in_zone: str | None = None
+):
     """Refuse a price above the ceiling (per base unit) in force on a day, or a regulated item with none set."""
     if ceiling_per_unit is None:
         if packaging.item.is_price_regulated:
@@ -57,7 +110,7 @@ def refuse_above_ceiling(packaging: Packaging, amount: int, ceiling_per_unit: in
                 _(
                     "%(item)s has a legal ceiling (HET) but none is set for zone %(zone)s on %(date)s: set it first.",
                     item=packaging.item.name_id,
-                    zone=zone(),
+                    zone=in_zone or zone(),
                     date=day.strftime("%d-%m-%Y"),
                 ),
                 code="ceiling_missing",
@@ -172,6 +225,11 @@ def _lock_item(item_id: int) -> None:
     """Prices and ceilings of an item change one at a time (a price checked against a ceiling being lowered at
     the same moment would slip through both checks): the item's row is the lock."""
     db.session.execute(select(Item.id).where(Item.id == item_id).with_for_update(key_share=True))
+
+
+def refuse_price_above_ceilings(packaging: Packaging, amount: int, day: date) -> None:
+    """What set_price checks, without setting it (an import checks every row before it writes any)."""
+    _refuse_above_ceiling(packaging, amount, day, _("when the price starts"))
 
 
 def check_sale_price(packaging: Packaging, amount: int, day: date) -> None:

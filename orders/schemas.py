@@ -28,6 +28,23 @@ class CeilingInSchema(Schema):
     amount_per_unit = fields.Int(required=True, validate=validate.Range(min=1))
     valid_from = fields.Date(required=True)
     source = fields.Str(load_default="", validate=validate.Length(max=200))
+    zone = fields.Str(
+        load_default=None,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "The HET zone; the cooperative's (a setting) when not given."},
+    )
+
+
+class ShopZoneSchema(Schema):
+    id = fields.Int(dump_only=True)
+    code = fields.Str(dump_only=True)
+    name = fields.Str(dump_only=True)
+    het_zone = fields.Str(
+        required=True,
+        allow_none=True,
+        validate=validate.Length(max=40),
+        metadata={"description": "The shop's own HET zone; null or empty: the cooperative's."},
+    )
 
 
 class CeilingSchema(Schema):

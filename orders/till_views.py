@@ -12,12 +12,12 @@ from app.clock import today
 from app.db import db
 from app.errors import DomainError
 from app.formatting import format_rupiah
-from app.forms import new_key
+from app.forms import new_key, parse_date
 from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
 from inventory.models import Location
-from orders import checkout, receipts, tills
+from orders import checkout, exports, receipts, tills
 from orders.models import BUYER_CATEGORIES, PAYMENT_METHODS, PRICE_LISTS, Sale, Till, TillSession
 
 bp = Blueprint(
@@ -59,6 +59,7 @@ def till():
         others=[s for s in sessions if s is not till_session],
         categories=BUYER_CATEGORIES,
         texts=_till_texts(),
+        paper=receipts.paper(),
     )
 
 
@@ -225,6 +226,20 @@ def sales():
     return render_template("orders/sales.html", sales=rows, day=day)
 
 
+@bp.route("/sales-lines.csv")
+@roles_required("manager")
+def sales_lines_csv():
+    """Every line sold in a period of local dates (this month by default), as CSV."""
+    errors: dict = {}
+    first = parse_date(request.args.get("from"), "from", errors) or today().replace(day=1)
+    last = parse_date(request.args.get("to"), "to", errors) or today()
+    if errors:
+        abort(400)
+    return exports.csv_response(
+        exports.sales_lines_rows(first, last), f"sales-lines-{first.isoformat()}-{last.isoformat()}"
+    )
+
+
 @bp.route("/sales/<int:sale_id>/receipt")
 @roles_required("cashier", "manager")
 def receipt(sale_id):
@@ -236,6 +251,7 @@ def receipt(sale_id):
         text=receipts.receipt_text(sale, copy=True),
         idempotency_key=new_key(),
         autoprint=request.args.get("print") == "1",
+        paper=receipts.paper(),
     )
 
 

@@ -7,13 +7,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import audit
+from app import audit, clock
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.formatting import format_rupiah
 from app.models import User
 from inventory.models import Location
-from orders.cart import local_time
 from orders.models import PAYMENT_METHODS, Payment, Sale, SaleReturn, Till, TillCount, TillSession
 
 SELLING_KINDS = ("shop", "shelf")
@@ -100,7 +99,7 @@ def _refuse_if_taken(till: Till, cashier: User) -> None:
                 "Till %(code)s is already open (%(cashier)s, since %(time)s); close it first.",
                 code=till.code,
                 cashier=current.cashier.full_name,
-                time=local_time(current.opened_at).strftime("%H:%M"),  # the shop's clock, not UTC
+                time=clock.local(current.opened_at).strftime("%H:%M"),  # the shop's clock, not UTC
             )
         )
     mine = sessions_of(cashier)

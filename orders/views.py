@@ -61,6 +61,8 @@ def _page(form, errors, status=200):
         regulated=regulated,
         price_lists=PRICE_LISTS,
         zone=pricing.zone(),
+        zones=pricing.zones_in_use(),
+        shops=pricing.shops(),
         today=today,
         form=form,
         errors=errors,
@@ -71,6 +73,16 @@ def _page(form, errors, status=200):
 @idempotent
 def _change():
     form, errors = request.form, {}
+    if form.get("what") == "shop_zone":
+        try:
+            shop = pricing.set_shop_zone(form.get("location_id", type=int) or 0, form.get("het_zone"))
+        except DomainError as exc:
+            return _page(form, {"het_zone": exc.message}, 422)
+        flash(
+            _("%(shop)s sells under the ceilings of zone %(zone)s.", shop=shop.name, zone=pricing.zone(shop.id)),
+            "success",
+        )
+        return redirect(url_for("shop.prices"))
     try:
         valid_from = date.fromisoformat(form.get("valid_from") or clock.today().isoformat())
     except ValueError:
@@ -84,7 +96,8 @@ def _change():
             item = db.session.get(Item, form.get("item_id", type=int) or 0)
             if item is None:
                 return _page(form, {"item_id": _("Choose an item.")}, 422)
-            _ceiling, too_high = pricing.set_ceiling(item, amount, valid_from, form.get("source", ""))
+            in_zone = form.get("zone") or None
+            _ceiling, too_high = pricing.set_ceiling(item, amount, valid_from, form.get("source", ""), in_zone)
             flash(
                 _(
                     "The legal ceiling of %(item)s is %(amount)s per unit from %(date)s.",

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Money, Qty, Rate, TimestampMixin, UTCDateTime, db
+from app.models import User
 from inventory.models import Item, Location, Lot, Packaging
 
 PAYMENT_TERMS = ("cash", "transfer", "cashless")
@@ -143,6 +144,8 @@ class PurchaseOrder(TimestampMixin, db.Model):
 
     supplier: Mapped[Supplier] = relationship()
     destination: Mapped[Location] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     lines: Mapped[list["PurchaseOrderLine"]] = relationship(
         back_populates="order", order_by="PurchaseOrderLine.id", cascade="all, delete-orphan"
     )

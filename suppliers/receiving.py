@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app import audit
+from app import audit, settings
 from app.clock import today
 from app.db import db, lock, utcnow
 from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
@@ -289,9 +289,23 @@ def progress(receipt: Receipt) -> list[Progress]:
     return list(rows.values())
 
 
+settings.register(
+    settings.Spec(
+        "over_receipt_tolerance_percent",
+        "decimal",
+        Decimal("5"),
+        _l("Over-delivery allowed (%)"),
+        _l("Receiving more than ordered by more than this needs a manager."),
+        group="stock",
+        minimum=Decimal(0),
+        maximum=Decimal(100),
+    )
+)
+
+
 def needs_manager(receipt: Receipt) -> list[str]:
     """Why posting this receipt needs a manager (empty when a clerk may post it)."""
-    tolerance = Decimal(str(current_app.config["OVER_RECEIPT_TOLERANCE_PERCENT"])) / 100
+    tolerance = settings.get("over_receipt_tolerance_percent") / 100
     reasons = []
     for row in progress(receipt):
         if not row.on_order and row.received > 0:

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import clock
+from app import clock, settings
 from app.auth import roles_required
 from app.db import db
 from app.errors import DomainError
@@ -302,6 +302,7 @@ def print_order(order_id: int):
         "suppliers/order_print.html",
         order=services.get_order(order_id),
         weight=services.weight_kg(services.get_order(order_id)),
+        coop={key: settings.get(key) for key in ("cooperative_name", "address", "legal_number", "phone")},
     )
 
 

@@ -235,6 +235,9 @@ class ApiClient:
     def patch(self, url, json=None, **kw):
         return self.client.patch(url, json=json, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
+    def put(self, url, json=None, **kw):
+        return self.client.put(url, json=json, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
 
 @pytest.fixture
 def api(client, make_user):

@@ -127,6 +127,11 @@ def opposite_order_batches(
 def http_posts(gate, database_url: str, token: str, posts: list[tuple[str, dict]]) -> list[tuple[int, dict]]:
     """As one client of the real app (bearer token): POST each (url, JSON body) in turn, each with its own
     Idempotency-Key, once the gate opens; report (status, JSON body) of each."""
+    return http_requests(gate, database_url, token, [("POST", url, body) for url, body in posts])
+
+
+def http_requests(gate, database_url: str, token: str, calls: list[tuple[str, str, dict]]) -> list[tuple[int, dict]]:
+    """As http_posts, for any method: each (method, url, JSON body) in turn."""
     import uuid
 
     from app.db import db
@@ -138,8 +143,8 @@ def http_posts(gate, database_url: str, token: str, posts: list[tuple[str, dict]
     assert client.get("/login").status_code == 200  # the app warmed up before the start
     outcomes = []
     gate.wait()
-    for url, body in posts:
-        response = client.post(url, json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+    for method, url, body in calls:
+        response = client.open(url, method=method, json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
         outcomes.append((response.status_code, response.get_json(silent=True) or {}))
     with app.app_context():
         db.engine.dispose()

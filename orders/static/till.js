@@ -338,6 +338,7 @@
   function showReceipt(sale) {
     $("receipt-text").textContent = sale.receipt_text;
     $("print-text").textContent = sale.receipt_text;
+    if (window.lumbungFitReceipt) window.lumbungFitReceipt();
     $("print-barcode").src = root.dataset.saleBase + "/" + sale.id + "/barcode.svg";
     $("receipt-dialog").showModal();
     $("print-receipt").focus();

@@ -8,6 +8,7 @@ from app.models import ROLES
 # Reachable without signing in, on purpose.
 PUBLIC = {
     "core.login",
+    "core.setup",  # a new installation's first screen; gone once any user exists
     "core.language",
     "static",
     "inventory.static",

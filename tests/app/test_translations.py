@@ -119,6 +119,7 @@ def test_terms_name_every_code_in_both_languages(app):
 
     codes = {
         "role": models.ROLES,
+        "import_status": models.IMPORT_STATUSES,
         "adjustment_reason": inventory_models.ADJUSTMENT_REASONS,
         "move_reason": inventory_models.MOVE_REASONS,
         "unit": inventory_models.BASE_UNITS,
@@ -145,7 +146,8 @@ def fresh_translations(app):
     get_babel(app).instance.domain_instance.cache.clear()
 
 
-def test_screens_are_indonesian_until_english_is_chosen(client, fresh_translations):
+def test_screens_are_indonesian_until_english_is_chosen(client, fresh_translations, make_user):
+    make_user("cashier")  # an installation with a user: /login is the sign-in form, not the set-up
     page = client.get("/login").get_data(as_text=True)
     assert '<html lang="id" ' in page
     assert "Masuk" in page and "Sign in" not in page

@@ -88,9 +88,14 @@ def _tail(path: Path, lines: int = 40) -> str:
 @pytest.fixture(scope="module")
 def live_server(live_database_url, tmp_path_factory):
     """The app with the demo cooperative, served on a free 127.0.0.1 port; yields its base URL."""
+    yield from serve(live_database_url, tmp_path_factory, demo=True)
+
+
+def serve(live_database_url, tmp_path_factory, demo: bool):
+    """Serve the app on its own database (with the demo cooperative, or empty as a new installation)."""
     env = _server_env(live_database_url)
     log_path = tmp_path_factory.mktemp("browser-server") / "server.log"
-    for command in (_flask("db", "upgrade"), _flask("demo")):
+    for command in [_flask("db", "upgrade")] + ([_flask("demo")] if demo else []):
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, f"{' '.join(command[3:])} failed:\n{done.stdout}\n{done.stderr}"
     port = _free_port()

@@ -8,6 +8,7 @@ and after; the tests that close a till come last and close whatever is open firs
 
 import csv
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -185,6 +186,58 @@ def test_a_receipt_printed_again_says_copy_and_counts(page, tr):
     page.click("#reprint")
     printed = tr("Printed again %(num)d time.", plural="Printed again %(num)d times.", num=1)
     expect(page.get_by_text(printed)).to_be_visible()
+
+
+def _pdf_page_mm(pdf: bytes) -> tuple[float, float]:
+    """The first page's width and height in mm, from its MediaBox (in points)."""
+    box = re.search(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    x0, y0, x1, y1 = (float(v) for v in box.groups())
+    return round((x1 - x0) * 25.4 / 72, 1), round((y1 - y0) * 25.4 / 72, 1)
+
+
+def _printed(page) -> tuple[float, float, float, str]:
+    """The receipt page printed to PDF (page width and length, mm) and, laid out for print, the width of its
+    32-column text (mm) and how that text is aligned."""
+    page.wait_for_load_state()
+    expect(page.locator("#receipt-page-length")).to_be_attached()  # receipt-paper.js has set the length
+    width, length = _pdf_page_mm(page.pdf(prefer_css_page_size=True))
+    page.emulate_media(media="print")
+    text = page.locator("#receipt-text")
+    text_mm = text.bounding_box()["width"] * 25.4 / 96
+    align = text.evaluate("el => getComputedStyle(el).textAlign")
+    page.emulate_media(media="null")  # no emulation again: a later PDF is printed as print
+    return width, length, round(text_mm, 1), align
+
+
+def test_the_receipt_prints_on_58_mm_paper_and_on_80_mm_when_set(page):
+    """Printed to PDF by Chromium: the page is as wide as the roll (58 mm, or 80 mm once the setting says so),
+    not A4, as long as the receipt; the 32 columns fit the printable width and each line starts at the left."""
+    login(page, "cashier")
+    till_screen(page)
+    wedge(page, SUGAR)
+    number = pay(page)
+    page.goto("/shop/sales")
+    page.locator("#sales-table a", has_text=number).click()
+    receipt_url = page.url
+    width, length, text_mm, align = _printed(page)
+    assert abs(width - 58) < 0.5 and 60 < length < 200, (width, length)  # Chromium rounds the page to pixels
+    assert text_mm <= 54 and align == "left", (text_mm, align)
+
+    logout(page)
+    login(page, "admin")
+    page.goto("/admin/settings")
+    page.select_option("#receipt_paper_mm", "80")
+    page.click("#save-settings")
+    expect(page.locator(".flash.success")).to_be_visible()
+    try:
+        page.goto(receipt_url)
+        width, _length, text_mm, align = _printed(page)
+        assert abs(width - 80) < 0.5 and text_mm <= 74 and align == "left", (width, text_mm, align)
+    finally:
+        page.goto("/admin/settings")
+        page.select_option("#receipt_paper_mm", "58")
+        page.click("#save-settings")
+        expect(page.locator(".flash.success")).to_be_visible()
 
 
 def test_the_subsidy_csv_has_a_walk_in_lpg_sale_with_the_nik(page, tr):

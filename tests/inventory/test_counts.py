@@ -7,6 +7,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import settings
 from app.db import db
 from app.errors import DomainError, Forbidden, ValidationFailed
 from app.models import AuditEntry
@@ -160,10 +161,9 @@ def test_a_line_goes_to_a_recount_when_it_is_off_by_more_than_the_threshold(peop
     assert count.status == "review"
 
 
-def test_the_recount_rule_comes_from_the_config_when_the_count_starts(app, people, monkeypatch):
+def test_the_recount_rule_comes_from_the_settings_when_the_count_starts(app, people):
     clerk, _manager = people
-    monkeypatch.setitem(app.config, "COUNT_RECOUNT_PERCENT", D(10))
-    monkeypatch.setitem(app.config, "COUNT_RECOUNT_MINIMUM", D(0))
+    settings.update({"count_recount_percent": "10", "count_recount_minimum": "0"})
     count = counts.create_count(loc("GDG-A-02"), clerk)
     assert counts.needs_recount(count, D(60), D(54)) is False  # 6 off is 10 %: not more
     assert counts.needs_recount(count, D(60), D(53)) is True

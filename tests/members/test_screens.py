@@ -5,6 +5,7 @@ import re
 
 from sqlalchemy import select
 
+from app import settings
 from members.models import Member
 from tests.conftest import csrf_token_from
 from tests.members.conftest import fake_nik
@@ -56,6 +57,7 @@ def test_member_page_status_buttons_and_card(client, login, session, make_member
     session.refresh(member)
     assert done.status_code == 302 and member.status == "left"
 
+    settings.update({"cooperative_name": "KKMP Balikpapan Tengah"})  # the card prints the cooperative's name
     card = client.get(f"/members/{member.id}/card").get_data(as_text=True)
     assert "KKMP Balikpapan Tengah" in card and "KKMP-000001" in card and "Anggota Uji 1" in card
     assert f'src="/members/{member.id}/barcode.svg"' in card

@@ -250,3 +250,53 @@ def test_an_expired_lot_is_never_sold_and_the_till_says_why(shop):
         shop.sell((SPHP, 1, None), member=SITI)
     assert refused.value.extra["expired"] == "10.000"
     assert "10 lagi sudah kedaluwarsa" in refused.value.message
+
+
+def test_a_shop_in_another_zone_sells_under_that_zones_ceiling(shop):
+    """The shop TKO gets its own HET zone, where SPHP's ceiling is Rp60.000 a pack (the member price is 62.500):
+    the till refuses to sell it there; a price above that zone's ceiling is refused when set too. Back in the
+    cooperative's zone, it sells."""
+    from app.clock import today
+    from orders.pricing import AboveCeiling
+
+    pricing.set_ceiling(shop.items["SPHP5"], 60000, today(), "HET zona PPU", in_zone="kaltim-ppu")
+    pricing.set_shop_zone(shop.locations["TKO"].id, "kaltim-ppu")
+    with pytest.raises(SaleRefused) as refused:
+        shop.sell((SPHP, 1, None), member=SITI)
+    assert "kaltim-ppu" not in refused.value.message and "Rp60.000" in refused.value.message
+    sphp = db.session.get(pricing.Packaging, shop.packaging(SPHP))
+    with pytest.raises(AboveCeiling):
+        pricing.set_price(sphp, "member", 61000, today())  # within the cooperative's zone, above the shop's
+    pricing.set_shop_zone(shop.locations["TKO"].id, None)
+    assert shop.sell((SPHP, 1, None), member=SITI).total == 62500
+
+
+def test_the_receipt_footer_and_header_come_from_the_settings(shop):
+    from app import settings
+    from orders import receipts
+
+    settings.update(
+        {"receipt_header": "Telp 0542 999", "receipt_footer": "Barang yang sudah dibeli\nboleh ditukar 7 hari"}
+    )
+    text = receipts.receipt_text(shop.sell((SUGAR, 1, None))).splitlines()
+    assert [line.strip() for line in text[:2]] == ["KKMP Balikpapan Tengah", "Telp 0542 999"]
+    assert [line.strip() for line in text[-2:]] == ["Barang yang sudah dibeli", "boleh ditukar 7 hari"]
+
+
+def test_the_sales_lines_export_lists_the_periods_lines(shop, client, login):
+    import csv
+    import io
+
+    from app.clock import today
+
+    sale = shop.sell((SPHP, 2, None), (SUGAR, 1, None), member=SITI)
+    login("manager")
+    text = client.get(f"/shop/sales-lines.csv?from={today().isoformat()}").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert [(r["receipt"], r["member_number"], r["sku"], r["quantity"], r["amount"]) for r in rows] == [
+        (sale.receipt_number, SITI, "SPHP5", "2.000", "125000"),
+        (sale.receipt_number, SITI, "GULA1", "1.000", "17000"),
+    ]
+    earlier = client.get("/shop/sales-lines.csv?from=2020-01-01&to=2020-01-31").get_data(as_text=True)
+    assert len(earlier.strip().splitlines()) == 1  # the header alone
+    assert client.get("/shop/sales-lines.csv?from=yesterday").status_code == 400

@@ -75,7 +75,7 @@ def test_a_sale_answers_201_with_its_receipt_in_32_columns(shop, till):
     assert [(p["method"], p["amount"], p["tendered"]) for p in body["payments"]] == [("cash", 160000, 200000)]
     text_lines = body["receipt_text"].splitlines()
     assert max(len(ln) for ln in text_lines) <= receipts.WIDTH
-    assert text_lines[2].startswith("K1-000001")
+    assert text_lines[4].startswith("K1-000001")  # after the name, the 2-line header and the title
     sale = db.session.scalar(select(Sale))
     assert body["receipt_text"] == receipts.receipt_text(sale)  # the original, not marked as a copy
     assert "NIK 6499********0001" in body["receipt_text"]  # masked on paper
