@@ -2,11 +2,13 @@
 
 from flask.views import MethodView
 from flask_login import current_user
+from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from app import audit, clock, csvimport, settings, users
 from app.auth import roles_required
 from app.fields import Schema
+from app.idempotency import idempotent
 from app.models import ROLES
 from app.pagination import page_of
 from app.safety import Blueprint
@@ -225,3 +227,41 @@ class OneImport(MethodView):
     def get(self, batch_id):
         """An import's status and progress (rows done of the file's rows), its counts or its row errors."""
         return csvimport.get_batch(batch_id)
+
+
+class CsvUploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "The CSV (UTF-8, ; or , between columns, a header row)"})
+
+
+class ImportSummarySchema(Schema):
+    created = fields.Int()
+    updated = fields.Int()
+    unchanged = fields.Int()
+
+
+def _upload(files) -> bytes:
+    return files["file"].read(csvimport.MAX_BYTES + 1)
+
+
+@imports_blp.route("/kinds/<kind>/check")
+class CheckImport(MethodView):
+    @roles_required("manager")
+    @imports_blp.arguments(CsvUploadSchema, location="files")
+    @imports_blp.response(200, ImportSummarySchema)
+    def post(self, files, kind):
+        """A dry run: what importing the file would create, change and leave, writing nothing; or a 422 problem
+        listing every bad row as {row, field, message}."""
+        return csvimport.dry_run(csvimport.get_kind(kind), _upload(files)).as_json()
+
+
+@imports_blp.route("/kinds/<kind>")
+class StartImport(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @imports_blp.arguments(CsvUploadSchema, location="files")
+    @imports_blp.response(202, ImportBatchSchema)
+    def post(self, files, kind):
+        """Queue the file's import (whole or not at all) as a job; follow it at GET /api/imports/{id}. Kinds:
+        locations, items, opening_stock, suppliers, ceilings, prices, reorder_rules."""
+        upload = files["file"]
+        return csvimport.start(csvimport.get_kind(kind), _upload(files), upload.filename or "", current_user)

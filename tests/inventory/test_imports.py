@@ -261,3 +261,22 @@ def test_the_exports_stock_on_hand_with_value_the_stock_card_and_sales_lines(cli
     card = client.get(f"/stock/card.csv?item_id={item.id}&location_id={shelf.id}").get_data(as_text=True)
     card_rows = list(csv.DictReader(io.StringIO(card.lstrip("\ufeff"))))
     assert [(r["reason"], r["in"], r["balance"]) for r in card_rows] == [("opening", "24.000", "24.000")]
+
+
+def test_the_api_checks_and_starts_an_import(api, session):
+    manager = api("manager")
+
+    def send(url, text):
+        return manager.post(url, data={"file": (_file(text), "f.csv")}, content_type="multipart/form-data")
+
+    checked = send("/api/imports/kinds/locations/check", LOCATIONS)
+    assert checked.status_code == 200 and checked.get_json() == {"created": 3, "updated": 0, "unchanged": 0}
+    refused = send("/api/imports/kinds/items/check", "sku;name_id;category;base_unit\r\nX;;a;box\r\n")
+    assert refused.status_code == 422 and refused.content_type == "application/problem+json"
+    assert [(r["row"], r["field"]) for r in refused.get_json()["rows"]] == [(2, "name_id"), (2, "base_unit")]
+    assert send("/api/imports/kinds/nothing/check", LOCATIONS).status_code == 404
+    started = send("/api/imports/kinds/locations", LOCATIONS)
+    assert started.status_code == 202 and started.get_json()["status"] == "queued"
+    assert csvimport.run_batch(started.get_json()["id"]) == "done"
+    assert manager.get(f"/api/imports/{started.get_json()['id']}").get_json()["summary"]["created"] == 3
+    assert api("cashier").post("/api/imports/kinds/locations/check").status_code == 403
