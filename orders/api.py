@@ -9,13 +9,13 @@ from sqlalchemy import select
 from app import clock
 from app.auth import roles_required
 from app.db import db
-from app.errors import PROBLEM_JSON, NotFound
+from app.errors import PROBLEM_JSON, NotFound, ValidationFailed
 from app.extensions import ProblemSchema
 from app.idempotency import HEADER, idempotent
 from app.pagination import page_of
 from app.safety import Blueprint
 from inventory.models import Item, Location
-from orders import caps, cart, checkout, pricing, receipts, returns, schemas, subsidy, tills
+from orders import caps, cart, checkout, pricing, receipts, reports, returns, schemas, subsidy, tills
 from orders.models import CapRule, Sale, Till
 
 prices_blp = Blueprint("prices", __name__, url_prefix="/api/prices", description="Prices and legal ceilings (HET)")
@@ -352,3 +352,26 @@ def _csv(rows, name: str) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+reports_blp = Blueprint("reports", __name__, url_prefix="/api/reports", description="Reports (reads only)")
+blueprints.append(reports_blp)
+
+
+@reports_blp.route("/sales")
+class SalesReport(MethodView):
+    @roles_required("manager")
+    @reports_blp.arguments(schemas.SalesReportQuerySchema, location="query")
+    @reports_blp.response(200, schemas.SalesReportSchema)
+    def get(self, args):
+        """Sales of a period (local dates; this month by default) by day, week, month, item, member, till or
+        cashier: receipts, sold, of which to members, returned (on the refund's own day) and net, with the totals."""
+        first = args.get("since") or clock.today().replace(day=1)
+        last = args.get("until") or clock.today()
+        if last < first:
+            raise ValidationFailed(_("On or after the first day."), fields={"to": [_("On or after the first day.")]})
+        if args["by"] in reports.PERIODS and len(reports.periods(first, last, args["by"])) > reports.MAX_PERIODS:
+            message = _("Too many periods: choose a shorter range or a longer period.")
+            raise ValidationFailed(message, fields={"from": [message]})
+        report = reports.sales_report(args["by"], first, last)
+        return {"by": report.by, "first": report.first, "last": report.last, "rows": report.rows, "total": report.total}

@@ -333,6 +333,8 @@ class SaleReturn(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_note: Mapped[str] = mapped_column(String(200), default="")
+    # The cooperative's date the refund was paid (approved): reports net a return on its own day.
+    return_date: Mapped[date | None] = mapped_column(index=True)
 
     sale: Mapped[Sale] = relationship()
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])

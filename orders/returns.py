@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app import audit
+from app import audit, clock
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.formatting import format_qty
@@ -273,6 +273,7 @@ def approve_return(sale_return: SaleReturn, user: User) -> SaleReturn:
         )
     )
     sale_return.status = "approved"
+    sale_return.return_date = clock.today()  # reports count the refund on the day it was paid, not the sale's
     db.session.flush()
     audit.record("approve", "sale_return", sale_return.id, {"sale": sale.receipt_number, "amount": sale_return.amount})
     return sale_return

@@ -341,3 +341,33 @@ class SubsidyQuerySchema(Schema):
     item = fields.Str(required=True, metadata={"description": "The subsidised item's SKU: LPG3 or SPHP5."})
     start = fields.Date(required=True)
     end = fields.Date(required=True)
+
+
+class SalesReportQuerySchema(Schema):
+    by = fields.Str(
+        load_default="day", validate=validate.OneOf(["day", "week", "month", "item", "member", "till", "cashier"])
+    )
+    since = fields.Date(
+        data_key="from", load_default=None, metadata={"description": "First local date (default: the 1st)"}
+    )
+    until = fields.Date(data_key="to", load_default=None, metadata={"description": "Last local date, included (today)"})
+
+
+class SalesRowSchema(Schema):
+    key = fields.Str(metadata={"description": "The period's first day, or the SKU, member number, till or username"})
+    label = fields.Str()
+    receipts = fields.Int()
+    gross = fields.Int(metadata={"description": "Rupiah sold"})
+    to_members = fields.Int()
+    to_others = fields.Int()
+    returns = fields.Int(metadata={"description": "Rupiah refunded in the period"})
+    net = fields.Int()
+    quantity = fields.Str(metadata={"description": "Base units sold (by item)"})
+
+
+class SalesReportSchema(Schema):
+    by = fields.Str()
+    first = fields.Date()
+    last = fields.Date()
+    rows = fields.List(fields.Nested(SalesRowSchema))
+    total = fields.Nested(SalesRowSchema)

@@ -14,13 +14,13 @@ from app.auth import roles_required
 from app.clock import today
 from app.db import db
 from app.errors import DomainError, NotFound
-from app.formatting import format_rupiah
-from app.forms import field_messages, new_key
+from app.formatting import csv_line_writer, format_rupiah
+from app.forms import field_messages, new_key, parse_date
 from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
 from inventory.models import Item, Packaging
-from orders import caps, checkout, pricing, returns, subsidy
+from orders import caps, checkout, pricing, reports, returns, subsidy
 from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PAYMENT_METHODS, PRICE_LISTS, CapRule, SaleReturn
 
 bp = Blueprint("shop", __name__, url_prefix="/shop", template_folder="templates")
@@ -29,6 +29,9 @@ MENU = [
     MenuEntry("shop.prices", _l("Prices"), ("manager",), _l("Member and general prices under the legal ceiling")),
     MenuEntry("shop.caps_page", _l("Purchase caps"), ("manager",), _l("How much one person or household may buy")),
     MenuEntry("shop.returns_page", _l("Returns"), ("cashier", "manager"), _l("Goods brought back against a receipt")),
+    MenuEntry(
+        "shop.sales_report_page", _l("Sales report"), ("manager",), _l("By day, week, month, item, member, till")
+    ),
     MenuEntry("shop.subsidy_page", _l("Subsidy report"), ("manager",), _l("LPG 3 kg and SPHP sales with NIK, as CSV")),
 ]
 
@@ -326,3 +329,71 @@ def subsidy_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{subsidy.filename(item, start, end)}"'},
     )
+
+
+REPORT_LABELS = {
+    "day": _l("day"),
+    "week": _l("week"),
+    "month": _l("month"),
+    "item": _l("item"),
+    "member": _l("member"),
+    "till": _l("till"),
+    "cashier": _l("cashier"),
+}
+
+
+def report_args(args, errors: dict) -> tuple[str, date, date]:
+    """The report's dimension and local dates from a query string (this month by default)."""
+    by = args.get("by", "day")
+    if by not in reports.DIMENSIONS:
+        errors["by"] = _("One of: %(r)s", r=", ".join(reports.DIMENSIONS))
+        by = "day"
+    first = parse_date(args.get("from"), "from", errors) or today().replace(day=1)
+    last = parse_date(args.get("to"), "to", errors) or today()
+    if last < first:
+        errors["to"] = _("On or after the first day.")
+    elif by in reports.PERIODS and len(reports.periods(first, last, by)) > reports.MAX_PERIODS:
+        errors["from"] = _("Too many periods: choose a shorter range or a longer period.")
+    return by, first, last
+
+
+@bp.route("/reports/sales")
+@roles_required("manager")
+def sales_report_page():
+    """Sales of a period by day, week or month (with a chart), item, member, till or cashier; returns on their own
+    day; CSV with format=csv."""
+    errors: dict[str, str] = {}
+    by, first, last = report_args(request.args, errors)
+    report = reports.sales_report(by, first, last) if not errors else None
+    if report is not None and request.args.get("format") == "csv":
+        return _report_csv(report)
+    return render_template(
+        "orders/sales_report.html",
+        report=report,
+        by=by,
+        first=first,
+        last=last,
+        labels=REPORT_LABELS,
+        errors=errors,
+        chart_points=_chart_points,
+    ), (422 if errors else 200)
+
+
+def _chart_points(report) -> list[tuple[str, int]]:
+    """The net of each period, labelled as short as it reads: 30/11, 2026-11."""
+    short = {"day": "%d/%m", "week": "%d/%m", "month": "%m/%Y"}[report.by]
+    return [(date.fromisoformat(r.key).strftime(short), r.net) for r in report.rows]
+
+
+def _report_csv(report) -> Response:
+    line = csv_line_writer()
+
+    def rows():
+        yield "\ufeff" + line(
+            [report.by, "label", "receipts", "gross", "to_members", "to_others", "returns", "net", "quantity"]
+        )
+        for r in report.rows:
+            yield line([r.key, r.label, r.receipts, r.gross, r.to_members, r.to_others, r.returns, r.net, r.quantity])
+
+    name = f"sales-{report.by}-{report.first.isoformat()}-{report.last.isoformat()}.csv"
+    return Response(rows(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})

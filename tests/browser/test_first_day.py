@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import serve
+from tests.browser.conftest import screenshot, serve
 from tests.browser.till_helpers import SUGAR, open_till, wedge
 
 pytestmark = pytest.mark.browser
@@ -38,11 +38,14 @@ def _import(page, kind: str) -> None:
     page.set_input_files("#file", str(SAMPLES / f"{kind}.csv"))
     page.click("#import-file")
     expect(page.locator("#batch-summary")).to_be_visible(timeout=30_000)  # the job ran; the page followed it
+    if kind == "items":
+        screenshot(page, "first-day-import")
 
 
 def test_an_empty_lumbung_to_its_first_sale_with_screens_and_csv_files(page):
     page.goto("/login")
     page.wait_for_url(re.compile(r"/setup$"))
+    screenshot(page, "first-day-setup")
     page.fill("#username", "ketua")
     page.fill("#full_name", "Ibu Ketua")
     page.fill("#password", "padi-menguning-9")
@@ -53,6 +56,7 @@ def test_an_empty_lumbung_to_its_first_sale_with_screens_and_csv_files(page):
     page.fill("#cooperative_name", "KKMP Sepinggan")
     page.fill("#address", "Jl. Marsma Iswahyudi 9\nBalikpapan Selatan")
     page.fill("#legal_number", "NIB 9120001234567")
+    screenshot(page, "first-day-settings")
     page.click("#save-settings")
     expect(page.locator(".flash.success")).to_be_visible()
 
@@ -90,6 +94,7 @@ def test_an_empty_lumbung_to_its_first_sale_with_screens_and_csv_files(page):
     page.select_option("#f-entity", "settings")
     page.click("#audit-filter")
     expect(page.locator("#audit-table")).to_contain_text("KKMP Sepinggan")  # the settings' change, old → new
+    screenshot(page, "audit-log")
 
     page.goto("/admin/users")
     page.locator("#users-table a", has_text="budi").click()

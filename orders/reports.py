@@ -1,0 +1,177 @@
+"""The shop's reads for reports (no writes here): sales by day, week or month, by item, by member (members and
+non-members apart: the SHU shares members' purchases), by till and by cashier. A sale counts on its own business
+date and a return on the day its refund was paid (`return_date`), so a later return never changes a closed period;
+it is shown in its own column and netted."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import case, func, literal, select
+
+from app.db import db
+from app.models import User
+from inventory.models import Item
+from members.models import Member
+from orders.models import ReturnLine, Sale, SaleLine, SaleReturn, Till, TillSession
+
+PERIODS = ("day", "week", "month")
+DIMENSIONS = (*PERIODS, "item", "member", "till", "cashier")
+MAX_PERIODS = 1000  # a chart of more bars than this is not read; the range is refused
+
+
+@dataclass
+class SalesRow:
+    key: str  # the period's first day (ISO) or the code of the item, member, till or cashier
+    label: str
+    receipts: int = 0
+    gross: int = 0  # rupiah sold
+    to_members: int = 0  # of which to members
+    returns: int = 0  # rupiah refunded in the period
+    quantity: str = ""  # base units sold (by item)
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.returns
+
+    @property
+    def to_others(self) -> int:
+        return self.gross - self.to_members
+
+
+@dataclass
+class SalesReport:
+    by: str
+    first: date
+    last: date
+    rows: list[SalesRow]
+
+    @property
+    def total(self) -> SalesRow:
+        total = SalesRow("total", "")
+        for row in self.rows:
+            total.receipts += row.receipts
+            total.gross += row.gross
+            total.to_members += row.to_members
+            total.returns += row.returns
+        return total
+
+
+def period_start(day: date, by: str) -> date:
+    if by == "week":
+        return day - timedelta(days=day.weekday())  # Monday
+    if by == "month":
+        return day.replace(day=1)
+    return day
+
+
+def periods(first: date, last: date, by: str) -> list[date]:
+    found, day = [], period_start(first, by)
+    while day <= last:
+        found.append(day)
+        if by == "month":
+            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        else:
+            day += timedelta(days=7 if by == "week" else 1)
+    return found
+
+
+def sales_report(by: str, first: date, last: date) -> SalesReport:
+    if by in PERIODS:
+        return SalesReport(by, first, last, _by_period(by, first, last))
+    return SalesReport(by, first, last, _by_dimension(by, first, last))
+
+
+_TO_MEMBERS = func.sum(case((Sale.member_id.is_not(None), Sale.total), else_=0))
+
+
+def _by_period(by: str, first: date, last: date) -> list[SalesRow]:
+    rows = {start: SalesRow(start.isoformat(), start.isoformat()) for start in periods(first, last, by)}
+    sold = db.session.execute(
+        select(Sale.sale_date, func.count(Sale.id), func.sum(Sale.total), _TO_MEMBERS)
+        .where(Sale.sale_date.between(first, last))
+        .group_by(Sale.sale_date)
+    )
+    for day, receipts, gross, to_members in sold:
+        row = rows[period_start(day, by)]
+        row.receipts += receipts
+        row.gross += int(gross or 0)
+        row.to_members += int(to_members or 0)
+    refunded = db.session.execute(
+        select(SaleReturn.return_date, func.sum(SaleReturn.amount))
+        .where(SaleReturn.status == "approved", SaleReturn.return_date.between(first, last))
+        .group_by(SaleReturn.return_date)
+    )
+    for day, amount in refunded:
+        rows[period_start(day, by)].returns += int(amount or 0)
+    return list(rows.values())
+
+
+def _by_dimension(by: str, first: date, last: date) -> list[SalesRow]:
+    in_period = Sale.sale_date.between(first, last)
+    returned = (SaleReturn.status == "approved") & SaleReturn.return_date.between(first, last)
+    if by == "item":
+        key, label = Item.sku, Item.name_id
+        sold = (
+            select(
+                key,
+                label,
+                func.count(func.distinct(Sale.id)),
+                func.sum(SaleLine.amount),
+                func.sum(case((Sale.member_id.is_not(None), SaleLine.amount), else_=0)),
+                func.sum(SaleLine.base_quantity),
+            )  # fmt: skip
+            .join(SaleLine, SaleLine.sale_id == Sale.id)
+            .join(Item, Item.id == SaleLine.item_id)
+        )
+        refunds = (
+            select(key, func.sum(ReturnLine.amount))
+            .join(SaleLine, SaleLine.id == ReturnLine.sale_line_id)
+            .join(Item, Item.id == SaleLine.item_id)
+            .join(SaleReturn, SaleReturn.id == ReturnLine.return_id)
+        )
+    else:
+        key, label, sold_join, refund_join = _dimension(by)
+        sold = sold_join(select(key, label, func.count(Sale.id), func.sum(Sale.total), _TO_MEMBERS, literal(None)))
+        refunds = refund_join(select(key, func.sum(SaleReturn.amount)).select_from(SaleReturn))
+    rows: dict[str, SalesRow] = {}
+    for code, name, receipts, gross, to_members, quantity in db.session.execute(
+        sold.where(in_period).group_by(key, label)
+    ):
+        code = code or ""
+        quantity = "" if quantity is None else str(quantity)
+        rows[code] = SalesRow(code, name or "", receipts, int(gross or 0), int(to_members or 0), quantity=quantity)
+    for code, amount in db.session.execute(refunds.where(returned).group_by(key)):
+        code = code or ""
+        rows.setdefault(code, SalesRow(code, code)).returns += int(amount or 0)
+    return sorted(rows.values(), key=lambda row: (-row.net, row.key))
+
+
+def _dimension(by: str):
+    """The key and label of a dimension, and how sales and refunds reach it. A refund counts for the till and
+    cashier of the session that paid it, and for the member of the sale it returns."""
+    if by == "member":
+        return (
+            Member.member_number,
+            Member.full_name,
+            lambda s: s.select_from(Sale).outerjoin(Member, Member.id == Sale.member_id),
+            lambda s: s.join(Sale, Sale.id == SaleReturn.sale_id).outerjoin(Member, Member.id == Sale.member_id),
+        )
+    if by == "till":
+        return (
+            Till.code,
+            Till.name,
+            lambda s: s.select_from(Sale).join(Till, Till.id == Sale.till_id),
+            lambda s: s.join(TillSession, TillSession.id == SaleReturn.session_id).join(
+                Till, Till.id == TillSession.till_id
+            ),
+        )
+    if by == "cashier":
+        return (
+            User.username,
+            User.full_name,
+            lambda s: s.select_from(Sale).join(User, User.id == Sale.cashier_id),
+            lambda s: s.join(TillSession, TillSession.id == SaleReturn.session_id).join(
+                User, User.id == TillSession.cashier_id
+            ),
+        )
+    raise ValueError(by)

@@ -1,0 +1,97 @@
+"""The sales report against figures computed by hand: a member's sale at 23:59 WITA on the last day of November, a
+walk-in's sale and the member's return of one sugar at 00:01 on 1 December (the return counts on its own day,
+never changing November), by day, week and month, by item, member, till and cashier."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import time_machine
+from sqlalchemy import select
+
+from orders import reports, returns
+from orders.returns import ReturnLineIn
+
+from .conftest import SPHP, SUGAR
+
+WITA = ZoneInfo("Asia/Makassar")
+SITI = "KKMP-000001"
+NOV30, DEC1 = date(2026, 11, 30), date(2026, 12, 1)
+
+
+def _month_end(shop, make_user):
+    manager = make_user("manager")
+    with time_machine.travel(datetime(2026, 11, 30, 23, 59, tzinfo=WITA), tick=False):
+        member_sale = shop.sell((SPHP, 2, None), (SUGAR, 1, None), member=SITI)  # 125.000 + 17.000
+        shop.sell((SUGAR, 1, None))  # a walk-in: 18.000
+    with time_machine.travel(datetime(2026, 12, 1, 0, 1, tzinfo=WITA), tick=False):
+        sugar_line = next(line for line in member_sale.lines if line.item.sku == "GULA1")
+        asked = returns.request_return(member_sale, [ReturnLineIn(sugar_line.id, Decimal(1))], "rusak", shop.cashier)
+        returns.approve_return(asked, manager)
+    return member_sale
+
+
+def _rows(report) -> list[tuple]:
+    return [(r.key, r.receipts, r.gross, r.to_members, r.returns, r.net) for r in report.rows]
+
+
+def test_sales_by_day_week_and_month_count_a_return_on_its_own_day(shop, make_user):
+    _month_end(shop, make_user)
+    by_day = reports.sales_report("day", NOV30, DEC1)
+    assert _rows(by_day) == [
+        ("2026-11-30", 2, 160000, 142000, 0, 160000),
+        ("2026-12-01", 0, 0, 0, 17000, -17000),
+    ]
+    assert (by_day.total.gross, by_day.total.returns, by_day.total.net) == (160000, 17000, 143000)
+    assert _rows(reports.sales_report("month", date(2026, 11, 1), date(2026, 12, 31))) == [
+        ("2026-11-01", 2, 160000, 142000, 0, 160000),
+        ("2026-12-01", 0, 0, 0, 17000, -17000),
+    ]
+    assert _rows(reports.sales_report("week", NOV30, DEC1)) == [("2026-11-30", 2, 160000, 142000, 17000, 143000)]
+    assert _rows(reports.sales_report("day", NOV30, NOV30)) == [("2026-11-30", 2, 160000, 142000, 0, 160000)]
+
+
+def test_sales_by_item_member_till_and_cashier(shop, make_user):
+    _month_end(shop, make_user)
+    items = reports.sales_report("item", NOV30, DEC1)
+    assert [(r.key, r.receipts, r.gross, r.to_members, r.returns, r.quantity) for r in items.rows] == [
+        ("SPHP5", 1, 125000, 125000, 0, "2.000"),
+        ("GULA1", 2, 35000, 17000, 17000, "2.000"),
+    ]
+    members = reports.sales_report("member", NOV30, DEC1)
+    assert [(r.key, r.gross, r.returns, r.net) for r in members.rows] == [
+        (SITI, 142000, 17000, 125000),
+        ("", 18000, 0, 18000),
+    ]
+    tills = reports.sales_report("till", NOV30, DEC1)
+    assert [(r.key, r.receipts, r.net) for r in tills.rows] == [("K1", 2, 143000)]
+    cashiers = reports.sales_report("cashier", NOV30, DEC1)
+    assert [(r.key, r.receipts, r.gross, r.returns) for r in cashiers.rows] == [
+        (shop.cashier.username, 2, 160000, 17000)
+    ]
+    assert reports.sales_report("item", DEC1, DEC1).rows[0].gross == 0  # December: the refund alone
+
+
+def test_the_return_keeps_its_own_date(shop, make_user):
+    from app.db import db
+    from orders.models import SaleReturn
+
+    _month_end(shop, make_user)
+    assert db.session.scalars(select(SaleReturn.return_date)).all() == [DEC1]
+
+
+def test_the_report_screen_draws_the_chart_and_the_api_and_csv_say_the_same(shop, make_user, client, login, api):
+    _month_end(shop, make_user)
+    login("manager")
+    page = client.get("/shop/reports/sales?from=2026-11-30&to=2026-12-01&by=day").get_data(as_text=True)
+    assert page.count("<rect ") == 2 and 'class="neg"' in page  # the 1st's bar is the refund, below the axis
+    assert 'data-key="2026-11-30"' in page and "Rp160.000" in page
+    csv_text = client.get("/shop/reports/sales?from=2026-11-30&to=2026-12-01&by=member&format=csv").get_data(
+        as_text=True
+    )
+    assert csv_text.splitlines()[1] == f"{SITI},Siti Aminah,1,142000,142000,0,17000,125000,"
+    refused = client.get("/shop/reports/sales?by=year&from=2026-12-01&to=2026-11-01")
+    assert refused.status_code == 422 and 'id="error-by"' in refused.get_data(as_text=True)
+    answer = api("manager").get("/api/reports/sales?from=2026-11-30&to=2026-12-01&by=item").get_json()
+    assert [(r["key"], r["net"]) for r in answer["rows"]] == [("SPHP5", 125000), ("GULA1", 18000)]
+    assert answer["total"]["net"] == 143000
