@@ -175,3 +175,20 @@ def _dimension(by: str):
             ),
         )
     raise ValueError(by)
+
+
+def sales_list(
+    day: date | None, till_code: str | None = None, session_id: int | None = None, member_number: str | None = None
+) -> list[Sale]:
+    """A day's sales (or every day's of a session), newest first (at most 500), narrowed to a till, a till session
+    or a member."""
+    stmt = select(Sale).order_by(Sale.id.desc()).limit(500)
+    if day is not None:
+        stmt = stmt.where(Sale.sale_date == day)
+    if till_code:
+        stmt = stmt.join(Till, Till.id == Sale.till_id).where(Till.code == till_code)
+    if session_id:
+        stmt = stmt.where(Sale.session_id == session_id)
+    if member_number:
+        stmt = stmt.join(Member, Member.id == Sale.member_id).where(Member.member_number == member_number)
+    return list(db.session.scalars(stmt))

@@ -17,7 +17,7 @@ from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
 from inventory.models import Location
-from orders import checkout, exports, receipts, tills
+from orders import checkout, exports, receipts, reports, tills
 from orders.models import BUYER_CATEGORIES, PAYMENT_METHODS, PRICE_LISTS, Sale, Till, TillSession
 
 bp = Blueprint(
@@ -214,16 +214,32 @@ def _add_till():
 @bp.route("/sales")
 @roles_required("cashier", "manager")
 def sales():
-    """Today's sales (or another day's), newest first; find one by its receipt number."""
+    """A day's sales (today by default), newest first, narrowed to a till, a session or a member; find one by
+    its receipt number."""
     receipt = (request.args.get("receipt") or "").strip()
     if receipt:
         found = db.session.scalar(select(Sale).where(Sale.receipt_number == receipt.upper()))
         if found is not None:
             return redirect(url_for("till.receipt", sale_id=found.id))
         flash(_("No sale has the receipt number %(number)s.", number=receipt), "error")
-    day = today()
-    rows = db.session.scalars(select(Sale).where(Sale.sale_date == day).order_by(Sale.id.desc()).limit(200)).all()
-    return render_template("orders/sales.html", sales=rows, day=day)
+    errors: dict[str, str] = {}
+    session_id = request.args.get("session", type=int)
+    # A session's sales whatever their day (a shift across midnight); otherwise a day's, today's by default.
+    day = parse_date(request.args.get("day"), "day", errors) or (None if session_id else today())
+    till = (request.args.get("till") or "").strip().upper() or None
+    member = (request.args.get("member") or "").strip().upper() or None
+    rows = reports.sales_list(day, till, session_id, member)
+    return render_template(
+        "orders/sales.html",
+        sales=rows,
+        day=day,
+        till=till or "",
+        member=member or "",
+        session_id=session_id,
+        today=today(),
+        tills=db.session.scalars(select(Till).order_by(Till.code)).all(),
+        errors=errors,
+    ), (422 if errors else 200)
 
 
 @bp.route("/sales-lines.csv")

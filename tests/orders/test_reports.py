@@ -95,3 +95,20 @@ def test_the_report_screen_draws_the_chart_and_the_api_and_csv_say_the_same(shop
     answer = api("manager").get("/api/reports/sales?from=2026-11-30&to=2026-12-01&by=item").get_json()
     assert [(r["key"], r["net"]) for r in answer["rows"]] == [("SPHP5", 125000), ("GULA1", 18000)]
     assert answer["total"]["net"] == 143000
+
+
+def test_the_sales_list_filters_by_day_till_session_and_member(shop, make_user, client, login):
+    _month_end(shop, make_user)
+    today_sale = shop.sell((SUGAR, 1, None), member="KKMP-000002")
+    login("manager")
+    nov30 = client.get("/shop/sales?day=2026-11-30").get_data(as_text=True)
+    assert nov30.count("K1-00000") == 2 and today_sale.receipt_number not in nov30
+    siti = client.get(f"/shop/sales?day=2026-11-30&member={SITI}").get_data(as_text=True)
+    assert "K1-000001" in siti and "K1-000002" not in siti
+    assert "K1-00000" not in client.get("/shop/sales?day=2026-11-30&till=K9").get_data(as_text=True)
+    whole_session = client.get(f"/shop/sales?session={shop.session.id}").get_data(as_text=True)
+    assert whole_session.count("K1-00000") == 3  # the shift across midnight: both days
+    refused = client.get("/shop/sales?day=30-11-2026")
+    assert refused.status_code == 422 and 'id="error-day"' in refused.get_data(as_text=True)
+    report = client.get(f"/shop/sessions/{shop.session.id}").get_data(as_text=True)
+    assert 'id="x-report"' in report and 'id="session-sales"' in report  # the manager's X-report, till still open
