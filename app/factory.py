@@ -75,6 +75,7 @@ def _register_packages(app: Flask) -> None:
     from inventory import catalogue_views, count_views, ledger
     from inventory import cli as inventory_cli
     from inventory import imports as inventory_imports  # noqa: F401 - registers its CSV import kinds
+    from inventory import jobs as inventory_jobs
     from inventory import views as inventory_views
     from members import api as members_api
     from members import views as members_views
@@ -130,6 +131,16 @@ def _register_packages(app: Flask) -> None:
         "reorder",
         cron="30 18 * * *",
         name="reorder-sweep",
+        job_timeout=1800,
+        result_ttl=day,
+        failure_ttl=7 * day,
+    )
+    jobs.register_periodic(
+        app,
+        inventory_jobs.take_daily_snapshot,
+        "reports",
+        cron="45 17 * * *",  # 01:45 WITA: yesterday's stock kept for the valuation at a date
+        name="stock-snapshot",
         job_timeout=1800,
         result_ttl=day,
         failure_ttl=7 * day,

@@ -1,16 +1,19 @@
 """The inventory JSON API: items, locations, scanning, stock, adjustments, transfers, counts."""
 
+from decimal import Decimal
+
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth import roles_required
+from app.clock import today
 from app.db import db
 from app.idempotency import idempotent
 from app.pagination import page_of
 from app.safety import Blueprint
-from inventory import counts, operations, schemas, services
+from inventory import counts, operations, schemas, services, valuation
 from inventory.models import Item, Location
 
 ALL = ("manager", "warehouse", "cashier")
@@ -335,3 +338,17 @@ def _location(location_id: int) -> Location:
     if location is None:
         raise services.NotFound(_("Location not found."))
     return location
+
+
+@stock_blp.route("/valuation")
+class Valuation(MethodView):
+    @roles_required("manager")
+    @stock_blp.arguments(schemas.ValuationQuerySchema, location="query")
+    @stock_blp.response(200, schemas.ValuationSchema)
+    def get(self, args):
+        """What the stock is worth per item: now (no day, or today) at the moving-average cost, or at the end of a
+        past local day from the nightly snapshot and the moves since; everywhere or at a place and those under it."""
+        day, location_id = args.get("day"), args.get("location_id")
+        places = set(services.descendant_ids(location_id)) if location_id else None
+        rows = valuation.on_hand_value(places) if day is None or day >= today() else valuation.valuation(day, places)
+        return {"day": day or today(), "rows": rows, "total": sum((r.value for r in rows), Decimal(0))}

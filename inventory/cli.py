@@ -30,3 +30,17 @@ def verify_command(enqueue: bool) -> None:
             f"ledger {row['ledger']} != balance {row['balance']}"
         )
     sys.exit(1)
+
+
+@inventory.command("snapshots")
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day, 2026-01-01")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day, included")
+def snapshots_command(first, last) -> None:
+    """Make the stock snapshots of a range of past days again (after a correction dated back, or on a new
+    installation with history), each day from the one before."""
+    from app.db import db
+    from inventory import valuation
+
+    made = valuation.rebuild(first.date(), last.date())
+    db.session.commit()
+    click.echo(f"{made} day(s) of stock snapshots made.")

@@ -32,3 +32,18 @@ def verify_ledger() -> int:
 def enqueue_verify_ledger():
     """Queue a ledger check now (a second request while one waits is dropped by its fixed id)."""
     return jobs.enqueue_once(jobs.queue("reports"), verify_ledger, job_id="inventory-verify-ledger", **VERIFY_OPTIONS)
+
+
+def take_daily_snapshot() -> str:
+    """The nightly job: keep the end of yesterday (the cooperative's day). Idempotent: run twice, the day's
+    snapshot is made again the same way."""
+    from datetime import timedelta
+
+    from app.clock import today
+    from app.db import db
+    from inventory import valuation
+
+    day = today() - timedelta(days=1)
+    valuation.take_snapshot(day)
+    db.session.commit()
+    return day.isoformat()

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Money, Qty, Rate, TimestampMixin, UTCDateTime, db
@@ -153,7 +153,7 @@ class StockMove(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # a day's moves, for valuation
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id"))
     from_location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
@@ -394,3 +394,25 @@ class StockOutbox(db.Model):
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
     generation: Mapped[int] = mapped_column(default=1)
     touched_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SnapshotDay(db.Model):
+    """A day whose end of stock is kept (inventory.valuation): the last move it counted."""
+
+    __tablename__ = "snapshot_day"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    last_move_id: Mapped[int]
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StockSnapshot(db.Model):
+    """Quantity and value (at the moves' costs) of an item at one of our places at the end of a day."""
+
+    __tablename__ = "stock_snapshot"
+
+    day: Mapped[date] = mapped_column(ForeignKey("snapshot_day.day", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(Qty())
+    value: Mapped[Decimal] = mapped_column(Numeric(20, 4))

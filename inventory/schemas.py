@@ -310,3 +310,23 @@ class CountReviewLineSchema(CountLineSchema):
     variance = _qty()
     unit_cost = fields.Decimal(as_string=True, allow_none=True)
     value = fields.Int()
+
+
+class ValuationQuerySchema(Schema):
+    day = fields.Date(load_default=None, metadata={"description": "The end of this local day; none: now"})
+    location_id = fields.Int(load_default=None, metadata={"description": "A place and the places under it"})
+
+
+class ValuationRowSchema(Schema):
+    sku = fields.Function(lambda row: row.item.sku)
+    name = fields.Function(lambda row: row.item.name_id)
+    unit = fields.Function(lambda row: row.item.base_unit)
+    quantity = fields.Decimal(as_string=True)
+    unit_cost = fields.Decimal(as_string=True)
+    value = fields.Decimal(as_string=True, metadata={"description": "Rupiah, to the cent"})
+
+
+class ValuationSchema(Schema):
+    day = fields.Date()
+    rows = fields.List(fields.Nested(ValuationRowSchema))
+    total = fields.Decimal(as_string=True)

@@ -2,6 +2,7 @@
 counts are in count_views.py)."""
 
 from datetime import date
+from decimal import Decimal
 from itertools import repeat
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -13,13 +14,14 @@ from sqlalchemy import select
 
 from app import settings
 from app.auth import roles_required
+from app.clock import today
 from app.db import db
 from app.errors import DomainError
-from app.formatting import format_rupiah
-from app.forms import new_key, parse_decimal
+from app.formatting import csv_line_writer, format_rupiah
+from app.forms import new_key, parse_date, parse_decimal
 from app.idempotency import idempotent
 from app.views import MenuEntry
-from inventory import counts, exports, labels, operations, services
+from inventory import counts, exports, labels, operations, services, valuation
 from inventory.models import ADJUSTMENT_REASONS, Barcode, Item, Location, Lot
 
 bp = Blueprint("inventory", __name__, url_prefix="/stock", template_folder="templates", static_folder="static")
@@ -32,6 +34,7 @@ MENU = [
     MenuEntry("inventory.on_hand", _l("Stock on hand"), ALL, _l("What is where, by location")),
     MenuEntry("inventory.transfer", _l("Transfer"), STOCK_STAFF, _l("Move stock from the warehouse to the shop")),
     MenuEntry("inventory.adjust", _l("Adjust stock"), STOCK_STAFF, _l("Damaged, expired, found, count corrections")),
+    MenuEntry("inventory.valuation_page", _l("Stock value"), ("manager",), _l("Now or at the end of any past day")),
     MenuEntry("inventory.card", _l("Stock card"), STOCK_STAFF, _l("Every move of an item at a location")),
     MenuEntry("inventory.expiring_page", _l("Expiring soon"), STOCK_STAFF, _l("Lots past or near their expiry")),
     MenuEntry("inventory.labels_page", _l("Print labels"), STOCK_STAFF, _l("Barcode labels for goods, bins and lots")),
@@ -384,3 +387,37 @@ def _label_for(kind: str, obj_id: int) -> dict:
         data, text = labels.gs1_128_data(gtin, lot=lot.code, expiry=lot.expiry_date)
         return {"symbology": "gs1_128", "data": data, "text": text, "title": title}
     return {"symbology": "code128", "data": lot.code, "text": None, "title": title}
+
+
+@bp.route("/valuation")
+@roles_required("manager")
+def valuation_page():
+    """What the stock is worth: now (balances at the moving-average cost), or at the end of a past day (the
+    nightly snapshots plus the moves since), everywhere or at a place and the places under it; CSV too."""
+    errors: dict[str, str] = {}
+    day = parse_date(request.args.get("day"), "day", errors)
+    location_id = request.args.get("location_id", type=int)
+    places = set(services.descendant_ids(location_id)) if location_id else None
+    if errors:
+        rows = []
+    elif day is None or day >= today():
+        rows = valuation.on_hand_value(places)
+    else:
+        rows = valuation.valuation(day, places)
+    if not errors and request.args.get("format") == "csv":
+        line = csv_line_writer()
+        body = ["\ufeff" + line(["sku", "item", "quantity", "unit", "unit_cost", "value"])]
+        body += [line([r.item.sku, r.item.name_id, r.quantity, r.item.base_unit, r.unit_cost, r.value]) for r in rows]
+        name = f"stock-value-{(day or today()).isoformat()}.csv"
+        return Response(
+            "".join(body), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        )
+    return render_template(
+        "inventory/valuation.html",
+        rows=rows,
+        total=sum((r.value for r in rows), Decimal(0)),
+        day=day,
+        location_id=location_id,
+        locations=services.stock_locations(),
+        errors=errors,
+    ), (422 if errors else 200)

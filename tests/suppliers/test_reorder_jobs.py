@@ -126,6 +126,7 @@ def test_flask_cron_knows_the_periodic_jobs(app):
         "reorder-catch-up": ("reorder", 60, None, 60, 86400),
         "reorder-sweep": ("reorder", None, "30 18 * * *", 1800, 7 * 86400),
         "prune-keys": ("default", None, "0 19 * * *", 600, 7 * 86400),
+        "stock-snapshot": ("reports", None, "45 17 * * *", 1800, 7 * 86400),
     }
 
 
