@@ -15,7 +15,7 @@ from app.idempotency import HEADER, idempotent
 from app.pagination import page_of
 from app.safety import Blueprint
 from inventory.models import Item, Location
-from orders import caps, cart, checkout, pricing, receipts, reports, returns, schemas, subsidy, tills
+from orders import caps, cart, checkout, pricing, receipts, reports, returns, schemas, shu, subsidy, tills
 from orders.models import CapRule, Sale, Till
 
 prices_blp = Blueprint("prices", __name__, url_prefix="/api/prices", description="Prices and legal ceilings (HET)")
@@ -375,3 +375,47 @@ class SalesReport(MethodView):
             raise ValidationFailed(message, fields={"from": [message]})
         report = reports.sales_report(args["by"], first, last)
         return {"by": report.by, "first": report.first, "last": report.last, "rows": report.rows, "total": report.total}
+
+
+shu_blp = Blueprint("shu", __name__, url_prefix="/api/shu", description="SHU by patronage: members' shares of a year")
+blueprints.append(shu_blp)
+
+
+def _shu_answer(result):
+    return {
+        "year": result.year,
+        "surplus": result.surplus,
+        "member_percent": result.member_percent,
+        "amount": result.amount,
+        "purchases": result.purchases,
+        "closed_at": result.closed.closed_at if result.closed else None,
+        "shares": result.shares,
+    }
+
+
+@shu_blp.route("/<int:year>")
+class ShuYearView(MethodView):
+    @roles_required("manager")
+    @shu_blp.arguments(schemas.ShuQuerySchema, location="query")
+    @shu_blp.response(200, schemas.ShuSchema)
+    def get(self, args, year):
+        """A closed year's frozen shares (with each member's adjustment since), or an open year's shares as they
+        would be closed now (surplus and member_percent required)."""
+        closed = shu.closed_year(year)
+        if closed is not None:
+            return _shu_answer(closed)
+        if args.get("surplus") is None or args.get("member_percent") is None:
+            message = _("Give the surplus and the members' percentage.")
+            raise ValidationFailed(message, fields={"surplus": [message], "member_percent": [message]})
+        return _shu_answer(shu.compute(year, args["surplus"], args["member_percent"]))
+
+
+@shu_blp.route("/<int:year>/close")
+class ShuClose(MethodView):
+    @roles_required("manager")
+    @idempotent
+    @shu_blp.arguments(schemas.ShuCloseSchema)
+    @shu_blp.response(201, schemas.ShuSchema)
+    def post(self, data, year):
+        """Close the year: its shares are frozen (a later return shows as an adjustment); 409 when it is closed."""
+        return _shu_answer(shu.close(year, data["surplus"], data["member_percent"], current_user))

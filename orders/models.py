@@ -4,7 +4,7 @@ lines and payments, subsidy records and returns."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Money, Qty, TimestampMixin, UTCDateTime, db, utcnow
@@ -362,3 +362,37 @@ class ReturnLine(db.Model):
 
     sale_return: Mapped[SaleReturn] = relationship(back_populates="lines")
     sale_line: Mapped[SaleLine] = relationship()
+
+
+class ShuYear(db.Model):
+    """A book year's surplus shared with the members (SHU jasa anggota), closed: its shares are frozen."""
+
+    __tablename__ = "shu_year"
+    __table_args__ = (
+        CheckConstraint("surplus >= 0", name="surplus"),
+        CheckConstraint("member_percent >= 0 AND member_percent <= 100", name="member_percent"),
+        CheckConstraint("amount >= 0", name="amount"),
+    )
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    surplus: Mapped[int] = mapped_column(Money)  # the year's SHU, rupiah
+    member_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))  # the share for members' purchases (the RAT's)
+    amount: Mapped[int] = mapped_column(Money)  # surplus x percent, to the rupiah: what the shares add up to
+    purchases: Mapped[int] = mapped_column(Money)  # the members' net purchases of the year
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+
+    closed_by: Mapped[User] = relationship()
+
+
+class ShuShare(db.Model):
+    """A member's share of a closed year: their net purchases then and their rupiah."""
+
+    __tablename__ = "shu_share"
+
+    year: Mapped[int] = mapped_column(ForeignKey("shu_year.year"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
+    purchases: Mapped[int] = mapped_column(Money)
+    share: Mapped[int] = mapped_column(Money)
+
+    member: Mapped[Member] = relationship()

@@ -371,3 +371,31 @@ class SalesReportSchema(Schema):
     last = fields.Date()
     rows = fields.List(fields.Nested(SalesRowSchema))
     total = fields.Nested(SalesRowSchema)
+
+
+class ShuQuerySchema(Schema):
+    surplus = fields.Int(load_default=None, validate=validate.Range(min=0, max=10**12))
+    member_percent = fields.Decimal(load_default=None, places=2, as_string=True, validate=validate.Range(0, 100))
+
+
+class ShuCloseSchema(Schema):
+    surplus = fields.Int(required=True, validate=validate.Range(min=0, max=10**12))
+    member_percent = fields.Decimal(required=True, places=2, as_string=True, validate=validate.Range(0, 100))
+
+
+class ShuShareSchema(Schema):
+    member_number = fields.Function(lambda s: s.member.member_number)
+    name = fields.Function(lambda s: s.member.full_name)
+    purchases = fields.Int()
+    share = fields.Int()
+    adjustment = fields.Int()
+
+
+class ShuSchema(Schema):
+    year = fields.Int()
+    surplus = fields.Int()
+    member_percent = fields.Decimal(as_string=True)
+    amount = fields.Int(metadata={"description": "What the shares add up to, exactly"})
+    purchases = fields.Int()
+    closed_at = fields.AwareDateTime(allow_none=True)
+    shares = fields.List(fields.Nested(ShuShareSchema))

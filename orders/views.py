@@ -3,24 +3,24 @@
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import clock
+from app import clock, settings
 from app.auth import roles_required
 from app.clock import today
 from app.db import db
 from app.errors import DomainError, NotFound
 from app.formatting import csv_line_writer, format_rupiah
-from app.forms import field_messages, new_key, parse_date
+from app.forms import field_messages, new_key, parse_date, parse_decimal
 from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
 from inventory.models import Item, Packaging
-from orders import caps, checkout, pricing, reports, returns, subsidy
+from orders import caps, checkout, pricing, reports, returns, shu, subsidy
 from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PAYMENT_METHODS, PRICE_LISTS, CapRule, SaleReturn
 
 bp = Blueprint("shop", __name__, url_prefix="/shop", template_folder="templates")
@@ -32,6 +32,7 @@ MENU = [
     MenuEntry(
         "shop.sales_report_page", _l("Sales report"), ("manager",), _l("By day, week, month, item, member, till")
     ),
+    MenuEntry("shop.shu_page", _l("SHU"), ("manager",), _l("The members' share of the year's surplus")),
     MenuEntry("shop.subsidy_page", _l("Subsidy report"), ("manager",), _l("LPG 3 kg and SPHP sales with NIK, as CSV")),
 ]
 
@@ -397,3 +398,76 @@ def _report_csv(report) -> Response:
 
     name = f"sales-{report.by}-{report.first.isoformat()}-{report.last.isoformat()}.csv"
     return Response(rows(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _shu_inputs(source, errors: dict) -> tuple[int, int | None, Decimal | None]:
+    year = source.get("year", type=int) or today().year - 1
+    surplus = percent = None
+    if source.get("surplus", "").strip():
+        surplus = source.get("surplus", type=int)
+        if surplus is None or surplus < 0:
+            errors["surplus"] = _("Whole rupiah, 0 or more.")
+    if source.get("member_percent", "").strip():
+        percent = parse_decimal(source.get("member_percent"), "member_percent", errors)
+    return year, surplus, percent
+
+
+@bp.route("/shu", methods=["GET", "POST"])
+@roles_required("manager")
+def shu_page():
+    """The year's SHU for members' purchases: enter the surplus and the members' percentage, see each member's
+    share, close the year (frozen); a closed year shows its shares and what changed since."""
+    errors: dict[str, str] = {}
+    source = request.form if request.method == "POST" else request.args
+    year, surplus, percent = _shu_inputs(source, errors)
+    result = shu.closed_year(year)
+    if request.method == "POST" and not errors:
+        return _close_shu(year, surplus, percent)
+    if result is None and surplus is not None and percent is not None and not errors:
+        try:
+            result = shu.compute(year, surplus, percent)
+        except DomainError as error:
+            errors = field_messages(error.fields)
+    if result is not None and request.args.get("format") == "csv":
+        line = csv_line_writer()
+        rows = ["\ufeff" + line(["member_number", "name", "purchases", "share", "adjustment"])]
+        rows += [
+            line([s.member.member_number, s.member.full_name, s.purchases, s.share, s.adjustment])
+            for s in result.shares
+        ]
+        disposition = {"Content-Disposition": f'attachment; filename="shu-{year}.csv"'}
+        return Response("".join(rows), mimetype="text/csv", headers=disposition)
+    return render_template(
+        "orders/shu.html",
+        year=year,
+        surplus=surplus,
+        percent=percent,
+        result=result,
+        errors=errors,
+        idempotency_key=new_key(),
+    ), (422 if errors else 200)
+
+
+@idempotent
+def _close_shu(year: int, surplus: int | None, percent: Decimal | None):
+    if surplus is None or percent is None:
+        flash(_("Enter the surplus and the members' percentage first."), "error")
+        return redirect(url_for("shop.shu_page", year=year))
+    try:
+        shu.close(year, surplus, percent, current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("shop.shu_page", year=year))
+    flash(_("SHU %(year)d is closed: the shares are frozen.", year=year), "success")
+    return redirect(url_for("shop.shu_page", year=year))
+
+
+@bp.route("/shu/<int:year>/slip/<int:member_id>")
+@roles_required("manager")
+def shu_slip(year: int, member_id: int):
+    """A member's SHU slip for a closed year, to print and hand over."""
+    result = shu.closed_year(year)
+    share = next((s for s in result.shares if s.member.id == member_id), None) if result else None
+    if share is None:
+        abort(404)
+    return render_template("orders/shu_slip.html", result=result, share=share, coop=settings.get("cooperative_name"))
