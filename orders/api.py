@@ -377,6 +377,21 @@ class SalesReport(MethodView):
         return {"by": report.by, "first": report.first, "last": report.last, "rows": report.rows, "total": report.total}
 
 
+@reports_blp.route("/margins")
+class Margins(MethodView):
+    @roles_required("manager")
+    @reports_blp.arguments(schemas.PeriodQuerySchema, location="query")
+    @reports_blp.response(200, schemas.MarginRowSchema(many=True))
+    def get(self, args):
+        """Per month and item: revenue (sales less refunds, each on its day) less the cost of the goods sold (their
+        cost when they moved: out with a sale, back with a return, an empty cylinder taken in exchange)."""
+        first = args.get("since") or clock.today().replace(day=1)
+        last = args.get("until") or clock.today()
+        if last < first:
+            raise ValidationFailed(_("On or after the first day."), fields={"to": [_("On or after the first day.")]})
+        return reports.margins(first, last)
+
+
 shu_blp = Blueprint("shu", __name__, url_prefix="/api/shu", description="SHU by patronage: members' shares of a year")
 blueprints.append(shu_blp)
 

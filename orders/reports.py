@@ -4,13 +4,15 @@ date and a return on the day its refund was paid (`return_date`), so a later ret
 it is shown in its own column and netted."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import case, func, literal, select
 
+from app.clock import zone
 from app.db import db
 from app.models import User
-from inventory.models import Item
+from inventory.models import Item, StockMove
 from members.models import Member
 from orders.models import ReturnLine, Sale, SaleLine, SaleReturn, Till, TillSession
 
@@ -192,3 +194,63 @@ def sales_list(
     if member_number:
         stmt = stmt.join(Member, Member.id == Sale.member_id).where(Member.member_number == member_number)
     return list(db.session.scalars(stmt))
+
+
+# --- margins ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MarginRow:
+    month: date
+    item: Item
+    revenue: int = 0  # sold less refunded, rupiah
+    cost: Decimal = Decimal(0)  # the goods' cost as they moved: sold out less taken back (an empty taken in too)
+
+    @property
+    def margin(self) -> Decimal:
+        return Decimal(self.revenue) - self.cost
+
+    @property
+    def percent(self) -> Decimal | None:
+        return (self.margin * 100 / self.revenue).quantize(Decimal("0.1")) if self.revenue else None
+
+
+def margins(first: date, last: date) -> list[MarginRow]:
+    """Per month and item: revenue (sales on their dates less refunds on theirs) less the cost of goods sold (the
+    moves' cost when they left: a sale's goods out, a return's back in, an empty cylinder taken in exchange)."""
+    rows: dict[tuple[date, int], MarginRow] = {}
+    items = {item.id: item for item in db.session.scalars(select(Item))}
+
+    def row(month: date, item_id: int) -> MarginRow:
+        return rows.setdefault((month, item_id), MarginRow(month, items[item_id]))
+
+    sold = (
+        select(Sale.sale_date, SaleLine.item_id, func.sum(SaleLine.amount))
+        .join(SaleLine, SaleLine.sale_id == Sale.id)
+        .where(Sale.sale_date.between(first, last))
+        .group_by(Sale.sale_date, SaleLine.item_id)
+    )
+    for day, item_id, amount in db.session.execute(sold):
+        row(period_start(day, "month"), item_id).revenue += int(amount or 0)
+    refunded = (
+        select(SaleReturn.return_date, SaleLine.item_id, func.sum(ReturnLine.amount))
+        .join(ReturnLine, ReturnLine.return_id == SaleReturn.id)
+        .join(SaleLine, SaleLine.id == ReturnLine.sale_line_id)
+        .where(SaleReturn.status == "approved", SaleReturn.return_date.between(first, last))
+        .group_by(SaleReturn.return_date, SaleLine.item_id)
+    )
+    for day, item_id, amount in db.session.execute(refunded):
+        row(period_start(day, "month"), item_id).revenue -= int(amount or 0)
+    signs = {"sale": 1, "return": -1, "exchange": -1}
+    for month in periods(first, last, "month"):
+        start = datetime.combine(max(month, first), time(), zone())
+        end_day = min((month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1), last)
+        end = datetime.combine(end_day + timedelta(days=1), time(), zone())
+        moved = (
+            select(StockMove.item_id, StockMove.reason, func.sum(StockMove.quantity * StockMove.unit_cost))
+            .where(StockMove.reason.in_(signs), StockMove.posted_at >= start, StockMove.posted_at < end)
+            .group_by(StockMove.item_id, StockMove.reason)
+        )
+        for item_id, reason, value in db.session.execute(moved):
+            row(month, item_id).cost += signs[reason] * Decimal(value or 0)
+    return sorted(rows.values(), key=lambda r: (r.month, r.item.sku))

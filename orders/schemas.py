@@ -1,5 +1,7 @@
 """What enters and leaves the shop's API: prices and ceilings, caps, tills, sales, returns."""
 
+from decimal import Decimal
+
 from marshmallow import fields, validate
 
 from app.fields import Quantity, Schema
@@ -399,3 +401,17 @@ class ShuSchema(Schema):
     purchases = fields.Int()
     closed_at = fields.AwareDateTime(allow_none=True)
     shares = fields.List(fields.Nested(ShuShareSchema))
+
+
+class PeriodQuerySchema(Schema):
+    since = fields.Date(data_key="from", load_default=None, metadata={"description": "First local date (the 1st)"})
+    until = fields.Date(data_key="to", load_default=None, metadata={"description": "Last local date, included"})
+
+
+class MarginRowSchema(Schema):
+    month = fields.Function(lambda r: r.month.isoformat()[:7])
+    sku = fields.Function(lambda r: r.item.sku)
+    name = fields.Function(lambda r: r.item.name_id)
+    revenue = fields.Int()
+    cost = fields.Function(lambda r: str(r.cost.quantize(Decimal("0.01"))))
+    margin = fields.Function(lambda r: str(r.margin.quantize(Decimal("0.01"))))

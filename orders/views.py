@@ -32,6 +32,7 @@ MENU = [
     MenuEntry(
         "shop.sales_report_page", _l("Sales report"), ("manager",), _l("By day, week, month, item, member, till")
     ),
+    MenuEntry("shop.margins_page", _l("Margins"), ("manager",), _l("Sales less the goods' cost, by item and month")),
     MenuEntry("shop.shu_page", _l("SHU"), ("manager",), _l("The members' share of the year's surplus")),
     MenuEntry("shop.subsidy_page", _l("Subsidy report"), ("manager",), _l("LPG 3 kg and SPHP sales with NIK, as CSV")),
 ]
@@ -471,3 +472,27 @@ def shu_slip(year: int, member_id: int):
     if share is None:
         abort(404)
     return render_template("orders/shu_slip.html", result=result, share=share, coop=settings.get("cooperative_name"))
+
+
+@bp.route("/reports/margins")
+@roles_required("manager")
+def margins_page():
+    """Per month and item: revenue less the cost of the goods sold (their cost when they moved); CSV too."""
+    errors: dict[str, str] = {}
+    first = parse_date(request.args.get("from"), "from", errors) or today().replace(day=1)
+    last = parse_date(request.args.get("to"), "to", errors) or today()
+    if not errors and last < first:
+        errors["to"] = _("On or after the first day.")
+    rows = reports.margins(first, last) if not errors else []
+    if not errors and request.args.get("format") == "csv":
+        line = csv_line_writer()
+        body = ["\ufeff" + line(["month", "sku", "item", "revenue", "cost", "margin", "percent"])]
+        for r in rows:
+            cost, margin = r.cost.quantize(Decimal("0.01")), r.margin.quantize(Decimal("0.01"))
+            body.append(line([r.month.isoformat()[:7], r.item.sku, r.item.name_id, r.revenue, cost, margin, r.percent]))
+        disposition = {"Content-Disposition": f'attachment; filename="margins-{first}-{last}.csv"'}
+        return Response("".join(body), mimetype="text/csv", headers=disposition)
+    totals = (sum(r.revenue for r in rows), sum((r.cost for r in rows), Decimal(0)))
+    return render_template("orders/margins.html", rows=rows, first=first, last=last, errors=errors, totals=totals), (
+        422 if errors else 200
+    )

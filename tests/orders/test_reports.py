@@ -112,3 +112,38 @@ def test_the_sales_list_filters_by_day_till_session_and_member(shop, make_user, 
     assert refused.status_code == 422 and 'id="error-day"' in refused.get_data(as_text=True)
     report = client.get(f"/shop/sessions/{shop.session.id}").get_data(as_text=True)
     assert 'id="x-report"' in report and 'id="session-sales"' in report  # the manager's X-report, till still open
+
+
+def test_margins_by_item_and_month_use_the_goods_cost_when_they_moved(shop, make_user):
+    """The demo's SPHP cost Rp56.500 a pack and sugar Rp15.500: November sold 2 SPHP for 125.000 (cost 113.000)
+    and 2 sugar for 35.000 (cost 31.000); December took one sugar back: -17.000 revenue, -15.500 cost."""
+    _month_end(shop, make_user)
+    rows = [(r.month.isoformat(), r.item.sku, r.revenue, r.cost, r.margin) for r in reports.margins(NOV30, DEC1)]
+    assert rows == [
+        ("2026-11-01", "GULA1", 35000, Decimal(31000), Decimal(4000)),
+        ("2026-11-01", "SPHP5", 125000, Decimal(113000), Decimal(12000)),
+        ("2026-12-01", "GULA1", -17000, Decimal(-15500), Decimal(-1500)),
+    ]
+
+
+def test_the_margins_screen_and_csv(shop, make_user, client, login):
+    _month_end(shop, make_user)
+    login("manager")
+    page = client.get("/shop/reports/margins?from=2026-11-30&to=2026-12-01").get_data(as_text=True)
+    assert 'id="margins-total">Rp14.500<' in page  # 4.000 + 12.000 - 1.500
+    csv_text = client.get("/shop/reports/margins?from=2026-11-30&to=2026-12-01&format=csv").get_data(as_text=True)
+    assert "2026-11,SPHP5,Beras SPHP 5 kg,125000,113000.00,12000.00,9.6" in csv_text
+    refused = client.get("/shop/reports/margins?from=2026-12-02&to=2026-12-01")
+    assert refused.status_code == 422 and 'id="error-to"' in refused.get_data(as_text=True)
+
+
+def test_the_margins_api(shop, make_user, api):
+    _month_end(shop, make_user)
+    rows = api("manager").get("/api/reports/margins?from=2026-11-30&to=2026-12-01").get_json()
+    assert [(r["month"], r["sku"], r["revenue"], r["cost"], r["margin"]) for r in rows][-1] == (
+        "2026-12",
+        "GULA1",
+        -17000,
+        "-15500.00",
+        "-1500.00",
+    )
