@@ -20,7 +20,7 @@ from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
 from inventory.models import Item, Packaging
-from orders import caps, checkout, pricing, reports, returns, shu, subsidy
+from orders import caps, checkout, pricing, reports, returns, shu, subsidy, tills
 from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PAYMENT_METHODS, PRICE_LISTS, CapRule, SaleReturn
 
 bp = Blueprint("shop", __name__, url_prefix="/shop", template_folder="templates")
@@ -39,9 +39,18 @@ MENU = [
 
 
 def home_counts(user) -> dict:
+    """The manager's home: returns to approve and the month's sales so far (a chart); a cashier's: their own
+    open session's sales so far (count and total only: the money expected stays blind until the close)."""
     if not user.has_role("manager"):
+        if user.role == "cashier":
+            return {"my_sessions": [(s, tills.totals(s)) for s in tills.sessions_of(user)]}
         return {}
-    return {"returns_to_approve": len(returns.pending_returns())}
+    month = reports.sales_report("day", today().replace(day=1), today())
+    return {
+        "returns_to_approve": len(returns.pending_returns()),
+        "month_sales": month.total,
+        "month_chart": _chart_points(month),
+    }
 
 
 @bp.route("/prices", methods=["GET", "POST"])

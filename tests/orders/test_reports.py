@@ -147,3 +147,28 @@ def test_the_margins_api(shop, make_user, api):
         "-15500.00",
         "-1500.00",
     )
+
+
+def test_the_homes_show_the_months_sales_and_stock_value_and_the_cashiers_session(shop, client, login):
+    from app import auth
+    from tests.conftest import csrf_token_from
+
+    shop.sell((SUGAR, 1, None))  # today: 18.000 at the general price
+    login("manager")
+    home = client.get("/").get_data(as_text=True)
+    assert 'id="month-sales"' in home and 'id="home-chart"' in home and "Rp18.000" in home
+    assert "Nilai stok sekarang: Rp" in home  # the demo's stock at its average cost
+    client.post("/logout", data={"csrf_token": csrf_token_from(home)})
+    auth.change_password(shop.cashier, None, "kasir-rahasia-1")
+    page = client.get("/login")
+    client.post(
+        "/login",
+        data={
+            "username": shop.cashier.username,
+            "password": "kasir-rahasia-1",
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        },
+    )
+    cashier_home = client.get("/").get_data(as_text=True)
+    assert 'id="my-session-K1"' in cashier_home and "Rp18.000" in cashier_home
+    assert 'id="month-sales"' not in cashier_home
