@@ -18,7 +18,7 @@ from app.views import MenuEntry
 from inventory import labels
 from inventory import services as inventory
 from inventory.models import Item, Location, Packaging
-from suppliers import services
+from suppliers import reports, services
 from suppliers.models import PAYMENT_TERMS, PO_STATUSES, PurchaseOrder, Receipt, Supplier
 
 bp = Blueprint("purchasing", __name__, url_prefix="/purchasing", template_folder="templates")
@@ -29,6 +29,7 @@ MENU = [
     MenuEntry("receiving.receive", _l("Receive goods"), STAFF, _l("Scan a delivery in against its order")),
     MenuEntry("purchasing.orders", _l("Purchase orders"), STAFF, _l("Order from Bulog and the LPG agent")),
     MenuEntry("purchasing.suppliers", _l("Suppliers"), STAFF, _l("Suppliers, what they sell and their limits")),
+    MenuEntry("purchasing.purchasing_report", _l("Purchasing report"), ("manager",), _l("Ordered, received, owed")),
     MenuEntry("receiving.cylinders", _l("LPG cylinders"), STAFF, _l("Full, empty and rejected cylinders held")),
 ]
 
@@ -311,3 +312,16 @@ def print_order(order_id: int):
 def order_barcode(order_id: int):
     found = services.get_order(order_id)
     return Response(labels.render_barcode("code128", found.number, "svg"), mimetype="image/svg+xml")
+
+
+@bp.route("/report")
+@roles_required("manager")
+def purchasing_report():
+    """Per supplier and month: ordered, received and still owed; the quotas' use; pickups against weight limits."""
+    errors: dict[str, str] = {}
+    first = parse_date(request.args.get("from"), "from", errors) or clock.today().replace(day=1)
+    last = parse_date(request.args.get("to"), "to", errors) or clock.today()
+    report = reports.purchasing(first, last) if not errors else None
+    return render_template("suppliers/report.html", report=report, first=first, last=last, errors=errors), (
+        422 if errors else 200
+    )
