@@ -20,7 +20,7 @@ from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
 from inventory.models import Item, Packaging
-from orders import caps, checkout, pricing, reports, returns, shu, subsidy, tills
+from orders import caps, checkout, pricing, programme, reports, returns, shu, subsidy, tills
 from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PAYMENT_METHODS, PRICE_LISTS, CapRule, SaleReturn
 
 bp = Blueprint("shop", __name__, url_prefix="/shop", template_folder="templates")
@@ -340,6 +340,32 @@ def subsidy_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{subsidy.filename(item, start, end)}"'},
     )
+
+
+@bp.route("/programme/<any(logbook, recap):layout>.csv")
+@roles_required("manager")
+def programme_csv(layout: str):
+    """The programmes' layouts for a month: the LPG base's logbook or the SPHP distribution recap (docs/manager.md
+    lists their columns)."""
+    errors: dict[str, str] = {}
+    month = (
+        parse_date((request.args.get("month") or "") + "-01", "month", errors) if request.args.get("month") else None
+    )
+    item = db.session.scalar(
+        select(Item).where(Item.sku == (request.args.get("item") or "").upper(), Item.is_subsidised)
+    )
+    if item is None:
+        errors["item"] = _("Choose a subsidised item.")
+    if month is None and "month" not in errors:
+        errors["month"] = _("Choose a month.")
+    if errors:
+        return render_template(
+            "orders/subsidy.html", items=subsidy.subsidised_items(), start=None, end=None, errors=errors
+        ), 422
+    rows = programme.logbook_rows(item, month) if layout == "logbook" else programme.recap_rows(item, month)
+    name = f"{layout}-{item.sku}-{month.isoformat()[:7]}.csv"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response("".join(rows), mimetype="text/csv", headers=disposition)  # a month: small, read whole
 
 
 REPORT_LABELS = {

@@ -172,3 +172,43 @@ def test_the_homes_show_the_months_sales_and_stock_value_and_the_cashiers_sessio
     cashier_home = client.get("/").get_data(as_text=True)
     assert 'id="my-session-K1"' in cashier_home and "Rp18.000" in cashier_home
     assert 'id="month-sales"' not in cashier_home
+
+
+def test_the_lpg_logbook_and_sphp_recap_date_a_return_on_its_own_day(shop, make_user, client, login):
+    """An LPG sale to a walk-in on 30 November and its return on 1 December: November's logbook keeps the sale alone
+    (the return is December's), with the outlet's identity; the SPHP recap counts buyers per day and category."""
+    from app import settings
+    from orders.cart import WalkIn
+
+    settings.update({"legal_number": "NIB 9120001234567"})
+    manager = make_user("manager")
+    walk_in = WalkIn("6471011203850001", "6471010101850001", "household", "Budi")
+    with time_machine.travel(datetime(2026, 11, 30, 10, 0, tzinfo=WITA), tick=False):
+        lpg_sale = shop.sell(("8991000000119", 1, None), buyer=walk_in)
+        shop.sell((SPHP, 2, None), member=SITI)
+    with time_machine.travel(datetime(2026, 11, 28, 8, 0, tzinfo=WITA), tick=False):  # the agent's delivery
+        from inventory.ledger import Move, post_moves
+
+        lpg, cage, agent = shop.items["LPG3"], shop.locations["GDG-B-01"], shop.locations["V-PEMASOK"]
+        post_moves(
+            [
+                Move(lpg.id, agent.id, cage.id, Decimal(10), "receipt", "RCV-LPG-1", unit_cost=Decimal(12750)),
+                Move(lpg.empty_item_id, cage.id, agent.id, Decimal(8), "supplier_return", "RCV-LPG-1"),
+            ]
+        )
+    with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=WITA), tick=False):
+        line = lpg_sale.lines[0]
+        asked = returns.request_return(lpg_sale, [ReturnLineIn(line.id, Decimal(1))], "bocor", shop.cashier)
+        returns.approve_return(asked, manager)
+    login("manager")
+    november = client.get("/shop/programme/logbook.csv?item=LPG3&month=2026-11").get_data(as_text=True)
+    assert "nib,NIB 9120001234567" in november and "koperasi,KKMP Balikpapan Tengah" in november
+    sales = [row for row in november.splitlines() if ",penjualan," in row or ",retur," in row]
+    assert sales == [f"2026-11-30,10:00,penjualan,{lpg_sale.receipt_number},6471011203850001,household,1.000,"]
+    assert "2026-11-28,,penerimaan,RCV-LPG-1,,,10.000,8.000" in november  # 10 full in, 8 empties back
+    december = client.get("/shop/programme/logbook.csv?item=LPG3&month=2026-12").get_data(as_text=True)
+    assert f"2026-12-01,09:00,retur,{lpg_sale.receipt_number},6471011203850001,household,-1.000," in december
+    recap = client.get("/shop/programme/recap.csv?item=SPHP5&month=2026-11").get_data(as_text=True)
+    assert "2026-11-30,household,1,2.000,0,2.000" in recap
+    refused = client.get("/shop/programme/recap.csv?item=GULA1&month=2026-11")
+    assert refused.status_code == 422 and 'id="error-item"' in refused.get_data(as_text=True)
