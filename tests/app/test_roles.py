@@ -41,6 +41,7 @@ SAMPLE_VALUES = {
     "filename": "x.css",
     "code": "id",
     "action": "approve",
+    "layout": "logbook",
 }
 
 
