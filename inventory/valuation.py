@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import aliased
 
 from app import clock
@@ -159,3 +159,53 @@ def rebuild(first: date, last: date) -> int:
         day += timedelta(days=1)
         made += 1
     return made
+
+
+@dataclass
+class Cover:
+    item: Item
+    on_hand: Decimal
+    sold: Decimal  # base units that left for customers in the window (returns back netted)
+    days: int  # the window
+    last_sale: datetime | None
+
+    @property
+    def per_day(self) -> Decimal:
+        return (self.sold / self.days).quantize(Decimal("0.001")) if self.days else Decimal(0)
+
+    @property
+    def days_of_cover(self) -> Decimal | None:
+        """How many days the stock lasts at the window's pace; None when nothing sold (a slow mover)."""
+        return (self.on_hand / self.per_day).quantize(Decimal(1)) if self.per_day > 0 else None
+
+
+def cover(days: int = 30) -> list[Cover]:
+    """Every item with stock: what sold in the last `days` days, the days of cover at that pace, the last sale;
+    slow movers first (nothing sold), then the fewest days of cover."""
+    since = clock.now() - timedelta(days=days)
+    customer = select(Location.id).where(Location.kind == "customer")
+    signed = func.sum(
+        case(
+            (StockMove.to_location_id.in_(customer), StockMove.quantity),
+            else_=-StockMove.quantity,
+        )
+    )
+    sold = dict(
+        db.session.execute(
+            select(StockMove.item_id, signed)
+            .where(StockMove.reason.in_(("sale", "return")), StockMove.posted_at >= since)
+            .group_by(StockMove.item_id)
+        ).all()
+    )
+    last = dict(
+        db.session.execute(
+            select(StockMove.item_id, func.max(StockMove.posted_at))
+            .where(StockMove.reason == "sale")
+            .group_by(StockMove.item_id)
+        ).all()
+    )
+    rows = [
+        Cover(row.item, row.quantity, Decimal(sold.get(row.item.id) or 0), days, last.get(row.item.id))
+        for row in on_hand_value()
+    ]
+    return sorted(rows, key=lambda c: (c.days_of_cover is not None, c.days_of_cover or 0, c.item.sku))

@@ -35,6 +35,7 @@ MENU = [
     MenuEntry("inventory.transfer", _l("Transfer"), STOCK_STAFF, _l("Move stock from the warehouse to the shop")),
     MenuEntry("inventory.adjust", _l("Adjust stock"), STOCK_STAFF, _l("Damaged, expired, found, count corrections")),
     MenuEntry("inventory.valuation_page", _l("Stock value"), ("manager",), _l("Now or at the end of any past day")),
+    MenuEntry("inventory.cover_page", _l("Slow movers"), ("manager",), _l("Days of cover and what does not sell")),
     MenuEntry("inventory.card", _l("Stock card"), STOCK_STAFF, _l("Every move of an item at a location")),
     MenuEntry("inventory.expiring_page", _l("Expiring soon"), STOCK_STAFF, _l("Lots past or near their expiry")),
     MenuEntry("inventory.labels_page", _l("Print labels"), STOCK_STAFF, _l("Barcode labels for goods, bins and lots")),
@@ -422,3 +423,11 @@ def valuation_page():
         locations=services.stock_locations(),
         errors=errors,
     ), (422 if errors else 200)
+
+
+@bp.route("/cover")
+@roles_required("manager")
+def cover_page():
+    """Days of cover at the pace of the last days (30 by default) and the slow movers (stock, no sale)."""
+    days = min(max(request.args.get("days", 30, type=int) or 30, 1), 365)
+    return render_template("inventory/cover.html", rows=valuation.cover(days), days=days)

@@ -212,3 +212,21 @@ def test_the_lpg_logbook_and_sphp_recap_date_a_return_on_its_own_day(shop, make_
     assert "2026-11-30,household,1,2.000,0,2.000" in recap
     refused = client.get("/shop/programme/recap.csv?item=GULA1&month=2026-11")
     assert refused.status_code == 422 and 'id="error-item"' in refused.get_data(as_text=True)
+
+
+def test_days_of_cover_and_slow_movers(shop, client, login):
+    """The demo's shop sells 3 packs of SPHP today (2 then 1): 3 in 30 days is 0,1 a day; the 67 packs left last
+    670 days. Sugar sold none: a slow mover, listed first."""
+    from inventory import valuation
+
+    shop.sell((SPHP, 2, None), member=SITI)
+    shop.sell((SPHP, 1, None), member="KKMP-000002")
+    rows = {c.item.sku: c for c in valuation.cover(30)}
+    sphp = rows["SPHP5"]
+    assert (sphp.on_hand, sphp.sold, sphp.per_day, sphp.days_of_cover) == (67, 3, Decimal("0.1"), Decimal(670))
+    assert rows["GULA1"].days_of_cover is None and rows["GULA1"].last_sale is None
+    first = valuation.cover(30)[0]
+    assert first.days_of_cover is None  # slow movers first
+    login("manager")
+    page = client.get("/stock/cover?days=30").get_data(as_text=True)
+    assert 'data-sku="GULA1" class="slow"' in page and ">670<" in page
