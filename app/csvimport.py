@@ -201,18 +201,28 @@ def sample(kind: Kind) -> str:
 # --- reading a file ------------------------------------------------------------------------------------------
 
 
-def read(kind: Kind, raw: bytes) -> tuple[list[dict], list[RowError]]:
-    """Every row of the file as {column: parsed value, "_row": its line}, and every cell that could not be read."""
-    if len(raw) > MAX_BYTES:
-        return [], [RowError(1, "file", _("The file is larger than 8 MB."))]
+def table(raw: bytes, max_bytes: int = MAX_BYTES) -> tuple[list[str], list[tuple[int, list[str]]], RowError | None]:
+    """A CSV as a spreadsheet saves it: UTF-8 with or without a BOM, `;` or `,` (whichever the header has more of).
+    The header (lower case), each non-empty row with its line number, or the error that stops the file."""
+    if len(raw) > max_bytes:
+        return [], [], RowError(1, "file", _("The file is larger than %(n)d MB.", n=max_bytes // (1024 * 1024)))
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return [], [RowError(1, "file", _("Save the file as CSV in UTF-8."))]
+        return [], [], RowError(1, "file", _("Save the file as CSV in UTF-8."))
     first_line = content.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader, [])]
+    rows = [(reader.line_num, values) for values in reader if any(v.strip() for v in values)]
+    return header, rows, None
+
+
+def read(kind: Kind, raw: bytes) -> tuple[list[dict], list[RowError]]:
+    """Every row of the file as {column: parsed value, "_row": its line}, and every cell that could not be read."""
+    header, lines, stop = table(raw)
+    if stop is not None:
+        return [], [stop]
     missing = [c.name for c in kind.columns if not c.optional_column and c.name not in header]
     if missing:
         return [], [RowError(1, "file", _("The header lacks the columns: %(columns)s.", columns=", ".join(missing)))]
@@ -220,10 +230,7 @@ def read(kind: Kind, raw: bytes) -> tuple[list[dict], list[RowError]]:
     if unknown:
         return [], [RowError(1, "file", _("Unknown columns: %(columns)s.", columns=", ".join(unknown)))]
     rows, errors = [], []
-    for values in reader:
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue  # an empty line, often at the end
+    for line, values in lines:
         if len(values) > len(header):
             errors.append(RowError(line, "file", _("This row has more values than the header has columns.")))
             continue
@@ -232,7 +239,7 @@ def read(kind: Kind, raw: bytes) -> tuple[list[dict], list[RowError]]:
         row: dict[str, Any] = {"_row": line}
         for name, value in zip(header, values, strict=False):
             column = kind.column(name)
-            value = _unguarded(value.strip())
+            value = unguarded(value.strip())
             if not value:
                 if column.required:
                     errors.append(RowError(line, name, _("Required.")))
@@ -254,7 +261,7 @@ def read(kind: Kind, raw: bytes) -> tuple[list[dict], list[RowError]]:
     return rows, errors
 
 
-def _unguarded(value: str) -> str:
+def unguarded(value: str) -> str:
     """A cell an export guarded against formulas ('=...) comes back as it was."""
     if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
         return value[1:]

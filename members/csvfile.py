@@ -1,7 +1,5 @@
 """Members in and out as CSV: an import is checked row by row and applied whole or not at all."""
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -10,7 +8,7 @@ from flask import Response, stream_with_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app import audit
+from app import audit, csvimport
 from app.clock import today
 from app.db import db
 from app.errors import ValidationFailed
@@ -39,11 +37,7 @@ MAX_BYTES = 5 * 1024 * 1024
 EXPORT_BATCH = 500
 
 
-@dataclass
-class RowError:
-    row: int  # the line in the file, the header being line 1, as a spreadsheet numbers it
-    field: str
-    message: str
+RowError = csvimport.RowError  # a row, a column, a sentence: the same as every import
 
 
 @dataclass
@@ -89,15 +83,10 @@ def export_response() -> Response:
 
 
 def _read(raw: bytes) -> tuple[list[dict], list[RowError]]:
-    """The rows of a UTF-8 CSV (a spreadsheet's BOM and ';' separator accepted), keyed by column."""
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [RowError(1, "file", _("Save the file as CSV in UTF-8."))]
-    first_line = content.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader, [])]
+    """The rows of the file, keyed by column (app.csvimport reads it as a spreadsheet saves it)."""
+    header, lines, stop = csvimport.table(raw, MAX_BYTES)
+    if stop is not None:
+        return [], [stop]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         return [], [RowError(1, "file", _("The header lacks the columns: %(columns)s.", columns=", ".join(missing)))]
@@ -105,14 +94,13 @@ def _read(raw: bytes) -> tuple[list[dict], list[RowError]]:
     if unknown:
         return [], [RowError(1, "file", _("Unknown columns: %(columns)s.", columns=", ".join(unknown)))]
     rows, errors = [], []
-    for values in reader:
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue  # an empty line, often at the end
+    for line, values in lines:
         if len(values) > len(header):
             errors.append(RowError(line, "file", _("This row has more values than the header has columns.")))
             continue
-        rows.append({"_row": line, **{h: _unguarded(v.strip()) for h, v in zip(header, values, strict=False) if h}})
+        rows.append(
+            {"_row": line, **{h: csvimport.unguarded(v.strip()) for h, v in zip(header, values, strict=False) if h}}
+        )
         if len(rows) > MAX_ROWS:
             return [], [RowError(line, "file", _("At most %(n)d members per file.", n=MAX_ROWS))]
     if not rows and not errors:
@@ -128,13 +116,6 @@ def _join_date(text: str, row: int, errors: list[RowError]) -> date | None:
     except ValueError:
         errors.append(RowError(row, "join_date", _("Enter a date like 2026-12-31.")))
         return None
-
-
-def _unguarded(value: str) -> str:
-    """A cell the export guarded against formulas ('+62 812...) comes back as it was."""
-    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
-        return value[1:]
-    return value
 
 
 def _same_person(by_nik: dict[str, Member], data: dict) -> Member | None:
