@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app import audit, csvimport
 from app.clock import today
 from app.csvimport import Column, Kind, Plan, RowError, Summary, parse_bool, parse_date, parse_decimal, text
-from app.db import db
+from app.db import db, lock
 from inventory import barcodes, ledger, services
 from inventory.models import BASE_UNITS, LOCATION_KINDS, Barcode, Item, Location, Packaging, StockMove
 
@@ -335,6 +335,9 @@ def _apply_opening(plan: Plan, progress) -> Summary:
     already has its opening stock is left as it is (the same file imported twice posts once)."""
     ensure_virtual_locations()
     source = services.location_of_kind("supplier")
+    # Opening stock goes in one import at a time: a second import of the same file (a double click, two managers)
+    # waits here for the first to commit, then finds its opening moves and posts nothing twice.
+    lock(source)
     opened = set(
         db.session.execute(
             select(StockMove.item_id, StockMove.to_location_id, StockMove.lot_id).where(StockMove.reason == "opening")

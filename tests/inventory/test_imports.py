@@ -280,3 +280,44 @@ def test_the_api_checks_and_starts_an_import(api, session):
     assert csvimport.run_batch(started.get_json()["id"]) == "done"
     assert manager.get(f"/api/imports/{started.get_json()['id']}").get_json()["summary"]["created"] == 3
     assert api("cashier").post("/api/imports/kinds/locations/check").status_code == 403
+
+
+def _import_opening(gate, database_url: str, text: str) -> dict:
+    from app.factory import create_app
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        from app.db import db
+
+        db.session.execute(select(1))
+        db.session.rollback()
+        gate.wait()
+        summary = csvimport.run(csvimport.get_kind("opening_stock"), text.encode()).as_json()
+        db.session.commit()
+        db.engine.dispose()
+    return summary
+
+
+@pytest.mark.postgres
+@pytest.mark.concurrency
+def test_the_same_opening_stock_imported_twice_at_once_is_posted_once(app, database_url):
+    """Two imports of one opening-stock file run at the same moment (a double click, two workers): one posts the
+    two rows, the other finds them and posts nothing. Without the lock on the supplier side in _apply_opening both
+    read "no opening yet" and the stock is doubled."""
+    from app.db import db
+    from tests.conftest import truncate_all
+    from tests.parallel import run_in_processes
+
+    with app.app_context():
+        truncate_all(db.engine)
+        csvimport.run(csvimport.get_kind("locations"), LOCATIONS.encode())
+        csvimport.run(csvimport.get_kind("items"), ITEMS.encode())
+        db.session.commit()
+    try:
+        results = run_in_processes(_import_opening, [(database_url, OPENING), (database_url, OPENING)])
+        assert sorted((r["created"], r["unchanged"]) for r in results) == [(0, 2), (2, 0)]
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(StockMove)) == 2
+    finally:
+        with app.app_context():
+            truncate_all(db.engine)
