@@ -39,10 +39,6 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(), clock.zone())
 
 
-def _tracked_ids() -> set[int]:
-    return set(db.session.scalars(select(Location.id).where(Location.kind.not_in(UNTRACKED_KINDS))))
-
-
 def _moves_between(after_move_id: int, until: datetime, location_ids: set[int] | None = None):
     """(item, location, signed quantity, signed value) of the moves after a move id and before a moment, per place."""
     source, target = aliased(Location), aliased(Location)
