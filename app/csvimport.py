@@ -120,6 +120,30 @@ def parse_date(text: str) -> date:
     raise ValueError(_("Enter a date like 2026-12-31 or 31-12-2026."))
 
 
+def choice(options) -> Callable[[str], str]:
+    """One of a list of codes, in any case: `Pack` reads as `pack`."""
+
+    def parse(value: str) -> str:
+        value = value.strip().lower()
+        if value not in options:
+            raise ValueError(_("One of: %(r)s", r=", ".join(options)))
+        return value
+
+    return parse
+
+
+def whole_days(maximum: int) -> Callable[[str], int]:
+    """A whole number of days from 0 to `maximum`."""
+
+    def parse(value: str) -> int:
+        number = parse_decimal(value)
+        if number != number.to_integral_value() or not 0 <= number <= maximum:
+            raise ValueError(_("Whole days, 0 to %(n)d.", n=maximum))
+        return int(number)
+
+    return parse
+
+
 def text(max_length: int) -> Callable[[str], str]:
     def parse(value: str) -> str:
         value = value.strip()

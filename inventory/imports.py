@@ -11,7 +11,19 @@ from sqlalchemy import select
 
 from app import audit, csvimport
 from app.clock import today
-from app.csvimport import Column, Kind, Plan, RowError, Summary, parse_bool, parse_date, parse_decimal, text
+from app.csvimport import (
+    Column,
+    Kind,
+    Plan,
+    RowError,
+    Summary,
+    choice,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+    text,
+    whole_days,
+)
 from app.db import db, lock
 from inventory import barcodes, ledger, services
 from inventory.models import BASE_UNITS, LOCATION_KINDS, Barcode, Item, Location, Packaging, StockMove
@@ -36,24 +48,6 @@ def ensure_virtual_locations() -> int:
             services.create_location(code, name, kind)
             made += 1
     return made
-
-
-def _choice(options, label: str):
-    def parse(value: str) -> str:
-        value = value.strip().lower()
-        if value not in options:
-            raise ValueError(_("One of: %(r)s", r=", ".join(options)))
-        return value
-
-    parse.__name__ = label
-    return parse
-
-
-def _whole_days(value: str) -> int:
-    number = parse_decimal(value)
-    if number != number.to_integral_value() or not 0 <= number <= 3650:
-        raise ValueError(_("Whole days, 0 to 3650."))
-    return int(number)
 
 
 # --- locations ---------------------------------------------------------------------------------------------------
@@ -108,7 +102,7 @@ csvimport.register(
         (
             Column("code", text(32), required=True, example="GDG-A-01"),
             Column("name", text(80), required=True, example="Rak A-01"),
-            Column("kind", _choice(LOCATION_KINDS[:7], "kind"), required=True, example="bin"),
+            Column("kind", choice(LOCATION_KINDS[:7]), required=True, example="bin"),
             Column("parent", text(32), example="GDG-A"),
         ),
         _check_locations,
@@ -263,12 +257,12 @@ csvimport.register(
             Column("name_id", text(120), required=True, example="Gula pasir 1 kg"),
             Column("name_en", text(120), optional_column=True, example="Sugar 1 kg"),
             Column("category", text(40), required=True, example="sembako"),
-            Column("base_unit", _choice(tuple(BASE_UNITS), "base_unit"), required=True, example="pack"),
+            Column("base_unit", choice(tuple(BASE_UNITS)), required=True, example="pack"),
             Column("is_subsidised", parse_bool, optional_column=True, example="tidak"),
             Column("is_price_regulated", parse_bool, optional_column=True, example="ya"),
             Column("is_lot_tracked", parse_bool, optional_column=True, example="tidak"),
             Column("is_expiry_tracked", parse_bool, optional_column=True, example="ya"),
-            Column("min_shelf_life_days", _whole_days, optional_column=True, example="30"),
+            Column("min_shelf_life_days", whole_days(3650), optional_column=True, example="30"),
             Column("packaging", text(60), optional_column=True, example="Pak"),
             Column("factor", parse_decimal, optional_column=True, example="1"),
             Column("for_purchase", parse_bool, optional_column=True, example="ya"),

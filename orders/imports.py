@@ -10,19 +10,12 @@ from sqlalchemy import select
 
 from app import csvimport
 from app.clock import today
-from app.csvimport import Column, Kind, Plan, RowError, Summary, parse_date, parse_rupiah, text
+from app.csvimport import Column, Kind, Plan, RowError, Summary, choice, parse_date, parse_rupiah, text
 from app.db import db
 from app.errors import DomainError
 from inventory.models import Item, Packaging
 from orders import pricing
 from orders.models import PRICE_LISTS
-
-
-def _price_list(value: str) -> str:
-    value = value.strip().lower()
-    if value not in PRICE_LISTS:
-        raise ValueError(_("One of: %(r)s", r=", ".join(PRICE_LISTS)))
-    return value
 
 
 @dataclass
@@ -87,7 +80,7 @@ csvimport.register(
         (
             Column("sku", text(32), required=True, example="GULA1"),
             Column("packaging", text(60), required=True, example="Pak 1 kg"),
-            Column("price_list", _price_list, required=True, example="member"),
+            Column("price_list", choice(PRICE_LISTS), required=True, example="member"),
             Column("amount", parse_rupiah, required=True, example="17000"),
             Column("valid_from", parse_date, optional_column=True, example="2026-12-01"),
         ),

@@ -11,7 +11,18 @@ from sqlalchemy import select
 
 from app import audit, csvimport
 from app.clock import today
-from app.csvimport import Column, Kind, Plan, RowError, Summary, parse_date, parse_decimal, parse_rupiah
+from app.csvimport import (
+    Column,
+    Kind,
+    Plan,
+    RowError,
+    Summary,
+    choice,
+    parse_date,
+    parse_decimal,
+    parse_rupiah,
+    whole_days,
+)
 from app.csvimport import text as text_of
 from app.db import db
 from inventory.models import Item, Location, Packaging
@@ -20,23 +31,6 @@ from suppliers.models import PAYMENT_TERMS, ReorderRule, Supplier, SupplierItem
 
 SUPPLIER_COLUMNS = ("name", "contact_person", "phone", "address", "payment_terms", "lead_time_days", "max_order_kg",
                     "min_order_value")  # fmt: skip
-
-
-def _choice(options):
-    def parse(value: str) -> str:
-        value = value.strip().lower()
-        if value not in options:
-            raise ValueError(_("One of: %(r)s", r=", ".join(options)))
-        return value
-
-    return parse
-
-
-def _whole(value: str) -> int:
-    number = parse_decimal(value)
-    if number != number.to_integral_value() or not 0 <= number <= 365:
-        raise ValueError(_("Whole days, 0 to 365."))
-    return int(number)
 
 
 @dataclass
@@ -177,8 +171,8 @@ csvimport.register(
             Column("contact_person", text_of(120), optional_column=True, example="Pak Andi"),
             Column("phone", text_of(40), optional_column=True, example="0542 111222"),
             Column("address", text_of(500), optional_column=True, example="Jl. Jend. Sudirman, Balikpapan"),
-            Column("payment_terms", _choice(PAYMENT_TERMS), required=True, example="transfer"),
-            Column("lead_time_days", _whole, optional_column=True, example="2"),
+            Column("payment_terms", choice(PAYMENT_TERMS), required=True, example="transfer"),
+            Column("lead_time_days", whole_days(365), optional_column=True, example="2"),
             Column("max_order_kg", parse_decimal, optional_column=True, example="2000"),
             Column("min_order_value", parse_rupiah, optional_column=True, example="0"),
             Column("sku", text_of(32), optional_column=True, example="SPHP5"),
@@ -293,7 +287,7 @@ csvimport.register(
             Column("reorder_point", parse_decimal, required=True, example="20"),
             Column("order_up_to", parse_decimal, required=True, example="80"),
             Column("safety_stock", parse_decimal, optional_column=True, example="5"),
-            Column("review_period_days", _whole, optional_column=True, example="7"),
+            Column("review_period_days", whole_days(365), optional_column=True, example="7"),
         ),
         _check_rules,
         _apply_rules,

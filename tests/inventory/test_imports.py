@@ -321,3 +321,15 @@ def test_the_same_opening_stock_imported_twice_at_once_is_posted_once(app, datab
     finally:
         with app.app_context():
             truncate_all(db.engine)
+
+
+def test_the_shared_cell_readers_say_what_they_want():
+    from app.csvimport import choice, whole_days
+
+    assert choice(("kg", "pack"))(" Pack ") == "pack"
+    with pytest.raises(ValueError, match="kg, pack"):
+        choice(("kg", "pack"))("box")
+    assert whole_days(365)("7") == 7
+    for bad in ("7,5", "-1", "366"):
+        with pytest.raises(ValueError):
+            whole_days(365)(bad)
