@@ -37,7 +37,8 @@ def verify_command(enqueue: bool) -> None:
 @click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day, included")
 def snapshots_command(first, last) -> None:
     """Make the stock snapshots of a range of past days again (after a correction dated back, or on a new
-    installation with history), each day from the one before."""
+    installation with history), each day from the one before: the days kept, every month's last day and the
+    last 62 days."""
     from app.db import db
     from inventory import valuation
 

@@ -35,8 +35,8 @@ def enqueue_verify_ledger():
 
 
 def take_daily_snapshot() -> str:
-    """The nightly job: keep the end of yesterday (the cooperative's day). Idempotent: run twice, the day's
-    snapshot is made again the same way."""
+    """The nightly job: keep the end of yesterday (the cooperative's day) and let go of the daily snapshots no
+    longer kept (`valuation.kept`). Idempotent: run twice, the day's snapshot is made again the same way."""
     from datetime import timedelta
 
     from app.clock import today
@@ -45,5 +45,6 @@ def take_daily_snapshot() -> str:
 
     day = today() - timedelta(days=1)
     valuation.take_snapshot(day)
+    valuation.prune(today())
     db.session.commit()
     return day.isoformat()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import aliased
 
 from app import clock
@@ -23,9 +23,34 @@ from inventory.models import UNTRACKED_KINDS, Item, Location, SnapshotDay, Stock
 CENT = Decimal("0.01")
 
 
+KEEP_DAILY_DAYS = 62  # daily snapshots kept this long; the last day of every month is kept for ever
+LATE_MOVE_SLACK = timedelta(days=1)  # a move committed after its day's snapshot is looked for this far back
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """What a report shows of an item, read as plain columns (10,000 items in milliseconds, not ORM objects)."""
+
+    id: int
+    sku: str
+    name_id: str
+    name_en: str
+    base_unit: str
+
+    def name(self, locale: str | None) -> str:
+        return self.name_en if locale == "en" else self.name_id
+
+
+_ITEM_COLUMNS = (Item.id, Item.sku, Item.name_id, Item.name_en, Item.base_unit)
+
+
+def _item_ref(row) -> ItemRef:
+    return ItemRef(*row[: len(_ITEM_COLUMNS)])
+
+
 @dataclass
 class ValueRow:
-    item: Item
+    item: ItemRef
     quantity: Decimal
     value: Decimal  # rupiah, to the cent
 
@@ -39,20 +64,24 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(), clock.zone())
 
 
-def _moves_between(after_move_id: int, until: datetime, location_ids: set[int] | None = None):
-    """(item, location, signed quantity, signed value) of the moves after a move id and before a moment, per place."""
+def _moves_between(after_move_id: int, since: datetime | None, until: datetime, location_ids: set[int] | None = None):
+    """(item, place) -> [signed quantity, signed value] of the moves after a move id, posted before a moment (and
+    not before `since`: the moves are found by their time, through its index)."""
     source, target = aliased(Location), aliased(Location)
     value = StockMove.quantity * StockMove.unit_cost
+    window = [StockMove.id > after_move_id, StockMove.posted_at < until]
+    if since is not None:
+        window.append(StockMove.posted_at >= since)
     incoming = (
         select(StockMove.item_id, StockMove.to_location_id, func.sum(StockMove.quantity), func.sum(value))
         .join(target, target.id == StockMove.to_location_id)
-        .where(StockMove.id > after_move_id, StockMove.posted_at < until, target.kind.not_in(UNTRACKED_KINDS))
+        .where(*window, target.kind.not_in(UNTRACKED_KINDS))
         .group_by(StockMove.item_id, StockMove.to_location_id)
     )
     outgoing = (
         select(StockMove.item_id, StockMove.from_location_id, func.sum(StockMove.quantity), func.sum(value))
         .join(source, source.id == StockMove.from_location_id)
-        .where(StockMove.id > after_move_id, StockMove.posted_at < until, source.kind.not_in(UNTRACKED_KINDS))
+        .where(*window, source.kind.not_in(UNTRACKED_KINDS))
         .group_by(StockMove.item_id, StockMove.from_location_id)
     )
     totals: dict[tuple[int, int], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
@@ -64,8 +93,11 @@ def _moves_between(after_move_id: int, until: datetime, location_ids: set[int] |
     return totals
 
 
-def _last_move_before(until: datetime) -> int:
-    return db.session.scalar(select(func.max(StockMove.id)).where(StockMove.posted_at < until)) or 0
+def _last_move_before(since: datetime | None, until: datetime) -> int:
+    stmt = select(func.max(StockMove.id)).where(StockMove.posted_at < until)
+    if since is not None:
+        stmt = stmt.where(StockMove.posted_at >= since)
+    return db.session.scalar(stmt) or 0
 
 
 def latest_snapshot(day: date) -> SnapshotDay | None:
@@ -76,20 +108,24 @@ def latest_snapshot(day: date) -> SnapshotDay | None:
 
 def holdings(day: date, location_ids: set[int] | None = None) -> dict[tuple[int, int], list[Decimal]]:
     """(item, place) -> [quantity, value] at the end of a local day: the latest snapshot on or before it, plus the
-    moves since."""
+    moves since (those posted after its day, or on its last day and counted late)."""
     base = latest_snapshot(day)
     totals: dict[tuple[int, int], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    after = 0
+    after, since = 0, None
     if base is not None:
-        after = base.last_move_id
-        rows = select(StockSnapshot).where(StockSnapshot.day == base.day)
-        for row in db.session.scalars(rows):
-            if location_ids is None or row.location_id in location_ids:
-                totals[(row.item_id, row.location_id)] = [row.quantity, row.value]
-    for key, (quantity, amount) in _moves_between(after, end_of(day), location_ids).items():
+        after, since = base.last_move_id, end_of(base.day) - LATE_MOVE_SLACK
+        rows = select(StockSnapshot.item_id, StockSnapshot.location_id, StockSnapshot.quantity, StockSnapshot.value)
+        for item_id, location_id, quantity, amount in db.session.execute(rows.where(StockSnapshot.day == base.day)):
+            if location_ids is None or location_id in location_ids:
+                totals[(item_id, location_id)] = [quantity, amount]
+    for key, (quantity, amount) in _moves_between(after, since, end_of(day), location_ids).items():
         totals[key][0] += quantity
         totals[key][1] += amount
     return totals
+
+
+def _item_refs(ids) -> dict[int, ItemRef]:
+    return {row[0]: _item_ref(row) for row in db.session.execute(select(*_ITEM_COLUMNS).where(Item.id.in_(ids)))}
 
 
 def valuation(day: date, location_ids: set[int] | None = None) -> list[ValueRow]:
@@ -98,34 +134,47 @@ def valuation(day: date, location_ids: set[int] | None = None) -> list[ValueRow]
     for (item_id, _location_id), (quantity, amount) in holdings(day, location_ids).items():
         per_item[item_id][0] += quantity
         per_item[item_id][1] += amount
-    items = {i.id: i for i in db.session.scalars(select(Item).where(Item.id.in_(per_item)))}
-    return [
-        ValueRow(items[item_id], quantity, amount.quantize(CENT))
-        for item_id, (quantity, amount) in sorted(per_item.items(), key=lambda kv: items[kv[0]].sku)
-        if quantity or amount.quantize(CENT)
-    ]
+    rows = [(item_id, quantity, amount.quantize(CENT)) for item_id, (quantity, amount) in per_item.items()]
+    rows = [row for row in rows if row[1] or row[2]]
+    items = _item_refs([row[0] for row in rows])
+    return sorted((ValueRow(items[i], q, v) for i, q, v in rows), key=lambda r: r.item.sku)
 
 
-def on_hand_value(location_ids: set[int] | None = None) -> list[ValueRow]:
-    """Now: the balances at the item's moving-average cost (one statement)."""
+def _on_hand(location_ids: set[int] | None):
+    quantity = func.sum(StockBalance.quantity)
     stmt = (
-        select(Item, func.sum(StockBalance.quantity))
+        select(*_ITEM_COLUMNS, quantity, func.round(quantity * Item.average_cost, 2).label("value"))
         .join(StockBalance, StockBalance.item_id == Item.id)
         .join(Location, Location.id == StockBalance.location_id)
         .where(Location.kind.not_in(UNTRACKED_KINDS))
-        .group_by(Item.id)
-        .order_by(Item.sku)
+        .group_by(*_ITEM_COLUMNS, Item.average_cost)
+        .having(quantity != 0)
     )
     if location_ids is not None:
         stmt = stmt.where(StockBalance.location_id.in_(location_ids))
+    return stmt
+
+
+def on_hand_value(location_ids: set[int] | None = None) -> list[ValueRow]:
+    """Now: the balances at the item's moving-average cost, by SKU (one statement)."""
     return [
-        ValueRow(item, Decimal(quantity), (Decimal(quantity) * item.average_cost).quantize(CENT))
-        for item, quantity in db.session.execute(stmt)
-        if quantity
+        ValueRow(_item_ref(row), Decimal(row[-2]), Decimal(row[-1]))
+        for row in db.session.execute(_on_hand(location_ids).order_by(Item.sku))
     ]
 
 
+def total_value() -> Decimal:
+    """What all the stock is worth now (one statement, for the manager's home)."""
+    per_item = _on_hand(None).subquery()
+    return Decimal(db.session.scalar(select(func.coalesce(func.sum(per_item.c.value), 0))))
+
+
 # --- snapshots -------------------------------------------------------------------------------------------------
+
+
+def kept(day: date, today: date) -> bool:
+    """Whether a day's snapshot is kept: the last day of a month for ever, any day for KEEP_DAILY_DAYS."""
+    return (day + timedelta(days=1)).day == 1 or day >= today - timedelta(days=KEEP_DAILY_DAYS)
 
 
 def take_snapshot(day: date) -> SnapshotDay:
@@ -135,31 +184,45 @@ def take_snapshot(day: date) -> SnapshotDay:
     db.session.execute(delete(SnapshotDay).where(SnapshotDay.day == day))
     base = latest_snapshot(day)
     totals = holdings(day)
-    last = max(_last_move_before(end_of(day)), base.last_move_id if base else 0)
+    since = end_of(base.day) - LATE_MOVE_SLACK if base else None
+    last = max(_last_move_before(since, end_of(day)), base.last_move_id if base else 0)
     marker = SnapshotDay(day=day, last_move_id=last, made_at=utcnow())
     db.session.add(marker)
-    db.session.add_all(
-        StockSnapshot(day=day, item_id=item_id, location_id=location_id, quantity=quantity, value=amount)
+    db.session.flush()
+    rows = [
+        {"day": day, "item_id": item_id, "location_id": location_id, "quantity": quantity, "value": amount}
         for (item_id, location_id), (quantity, amount) in totals.items()
         if quantity or amount
-    )
-    db.session.flush()
+    ]
+    if rows:
+        db.session.execute(insert(StockSnapshot), rows)
     return marker
 
 
+def prune(today: date) -> int:
+    """Drop the daily snapshots no longer kept (older than KEEP_DAILY_DAYS and not a month's last day)."""
+    gone = [d for d in db.session.scalars(select(SnapshotDay.day)) if not kept(d, today)]
+    if gone:
+        db.session.execute(delete(StockSnapshot).where(StockSnapshot.day.in_(gone)))
+        db.session.execute(delete(SnapshotDay).where(SnapshotDay.day.in_(gone)))
+    return len(gone)
+
+
 def rebuild(first: date, last: date) -> int:
-    """Make the snapshots of a range of days again, in order (each from the one before)."""
-    day, made = first, 0
+    """Make again, in order (each from the one before), the snapshots kept in a range of days: every month's last
+    day and the last KEEP_DAILY_DAYS days. Return how many were made."""
+    today, day, made = clock.today(), first, 0
     while day <= last:
-        take_snapshot(day)
+        if kept(day, today):
+            take_snapshot(day)
+            made += 1
         day += timedelta(days=1)
-        made += 1
     return made
 
 
 @dataclass
 class Cover:
-    item: Item
+    item: ItemRef
     on_hand: Decimal
     sold: Decimal  # base units that left for customers in the window (returns back netted)
     days: int  # the window

@@ -46,7 +46,7 @@ MENU = [
 def home_counts(user) -> dict:
     waiting = {}
     if user.has_role("manager"):
-        waiting["stock_value"] = sum((row.value for row in valuation.on_hand_value()), Decimal(0))
+        waiting["stock_value"] = valuation.total_value()
         waiting["pending_adjustments"] = len(operations.pending_adjustments())
         waiting["counts_in_review"] = sum(1 for c in counts.active_counts() if c.status == "review")
     if user.has_role(*STOCK_STAFF):

@@ -103,8 +103,66 @@ def test_a_snapshot_taken_twice_is_the_same_and_a_later_move_is_seen_after_it(se
         Decimal("1080000.00"),
     )
     assert valuation.valuation(date(2026, 11, 1)) == []
-    assert valuation.rebuild(date(2026, 11, 1), date(2026, 11, 3)) == 3
+    with time_machine.travel(datetime(2026, 11, 10, 12, 0, tzinfo=WITA), tick=False):
+        assert valuation.rebuild(date(2026, 11, 1), date(2026, 11, 3)) == 3
     assert [r.quantity for r in valuation.valuation(date(2026, 11, 3))] == [90]
+
+
+def test_a_move_counted_after_its_days_snapshot_is_still_in_that_day_and_the_next(session, world):
+    """A sale posted at 23:59 whose transaction commits after the nightly snapshot of its day was taken."""
+    w = world
+    with time_machine.travel(datetime(2026, 11, 2, 10, 0, tzinfo=WITA), tick=False):
+        post_moves(
+            [Move(w.rice.id, w.supplier.id, w.bin1.id, Decimal(100), "receipt", "PO-1", unit_cost=Decimal(1000))]
+        )
+    valuation.take_snapshot(date(2026, 11, 2))
+    with time_machine.travel(datetime(2026, 11, 2, 23, 59, tzinfo=WITA), tick=False):
+        post_moves([Move(w.rice.id, w.bin1.id, w.customer.id, Decimal(10), "sale", "K1-1")])
+    assert [r.quantity for r in valuation.valuation(date(2026, 11, 2))] == [90]
+    valuation.take_snapshot(date(2026, 11, 3))
+    assert [r.quantity for r in valuation.valuation(date(2026, 11, 3))] == [90]
+    assert [r.quantity for r in valuation.valuation(date(2026, 11, 4))] == [90]
+
+
+def test_daily_snapshots_are_kept_62_days_and_month_ends_for_ever(session, world, runner):
+    """The rebuild makes only the days kept; the nightly prune lets go of the rest; the value at any date is
+    the same either way."""
+    from inventory.jobs import take_daily_snapshot
+    from inventory.models import SnapshotDay
+
+    w = world
+    day = date(2026, 11, 1)
+    while day < date(2027, 3, 15):  # a receipt every day at 10:00 WITA, 1 kg more each day, at 1,000 + day
+        with time_machine.travel(datetime.combine(day, datetime.min.time()).replace(hour=10, tzinfo=WITA)):
+            n = (day - date(2026, 11, 1)).days + 1
+            post_moves(
+                [
+                    Move(
+                        w.rice.id,
+                        w.supplier.id,
+                        w.bin1.id,
+                        Decimal(n),
+                        "receipt",
+                        f"PO-{n}",
+                        unit_cost=Decimal(1000 + n),
+                    )
+                ]
+            )
+        day += timedelta(days=1)
+    with time_machine.travel(datetime(2027, 3, 15, 2, 0, tzinfo=WITA), tick=False):
+        made = valuation.rebuild(date(2026, 11, 1), date(2027, 3, 14))
+        days = list(session.scalars(select(SnapshotDay.day).order_by(SnapshotDay.day)))
+        assert made == 64 == len(days)  # 30 Nov and 31 Dec, then every day from 12 Jan (62 days)
+        assert days[:3] == [date(2026, 11, 30), date(2026, 12, 31), date(2027, 1, 12)] and days[-1] == date(2027, 3, 14)
+        for past in (date(2026, 11, 15), date(2026, 12, 31), date(2027, 1, 5), date(2027, 2, 1)):
+            [row] = valuation.valuation(past)
+            n = (past - date(2026, 11, 1)).days + 1
+            assert row.quantity == n * (n + 1) // 2, past
+            assert row.value == sum(k * (1000 + k) for k in range(1, n + 1)), past
+        valuation.take_snapshot(date(2026, 12, 5))  # a day no longer kept, made by hand: the nightly job prunes it
+        take_daily_snapshot()
+        assert date(2026, 12, 5) not in set(session.scalars(select(SnapshotDay.day)))
+        assert len(set(session.scalars(select(SnapshotDay.day)))) == 64
 
 
 def test_the_value_screen_now_and_at_a_past_day_and_its_csv(client, login, session, world):
@@ -137,7 +195,8 @@ def test_the_nightly_job_keeps_yesterday_and_the_command_rebuilds_a_range(sessio
         day = take_daily_snapshot()
         assert take_daily_snapshot() == day  # twice: the same day, made again
     assert [d.day.isoformat() for d in session.scalars(select(SnapshotDay))] == [day]
-    result = runner.invoke(args=["inventory", "snapshots", "--from", "2026-11-01", "--to", "2026-11-03"])
+    with time_machine.travel(datetime(2026, 11, 10, 12, 0, tzinfo=WITA), tick=False):
+        result = runner.invoke(args=["inventory", "snapshots", "--from", "2026-11-01", "--to", "2026-11-03"])
     assert result.exit_code == 0 and "3 day(s)" in result.output
 
 
