@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import auth, errors, health, i18n, jobs, safety, settings
+from app import auth, errors, i18n, jobs, safety, settings
 from app.config import CONFIGS, INSTANCE_DIR
 from app.db import configure_postgresql, configure_sqlite
 from app.extensions import api, babel, csrf, db, login_manager, migrate
@@ -68,83 +68,20 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
 
 def _register_packages(app: Flask) -> None:
+    """The shell's own screens, then each feature package plugs itself in (`<package>.init_app`: its blueprints,
+    menu entries and home counts, API, CSV import kinds, vocabularies, periodic jobs, commands, signals)."""
+    import inventory
+    import members
+    import orders
+    import suppliers
     from app import cli as app_cli
     from app import idempotency
     from app import views as app_views
-    from inventory import api as inventory_api
-    from inventory import catalogue_views, count_views, ledger
-    from inventory import cli as inventory_cli
-    from inventory import imports as inventory_imports  # noqa: F401 - registers its CSV import kinds
-    from inventory import jobs as inventory_jobs
-    from inventory import views as inventory_views
-    from members import api as members_api
-    from members import views as members_views
-    from orders import api as orders_api
-    from orders import imports as orders_imports  # noqa: F401 - likewise
-    from orders import till_views
-    from orders import views as orders_views
-    from suppliers import api as suppliers_api
-    from suppliers import imports as suppliers_imports  # noqa: F401 - likewise
-    from suppliers import jobs as suppliers_jobs
-    from suppliers import receiving_views, reorder_views
-    from suppliers import views as suppliers_views
 
     app.register_blueprint(app_views.bp)
-    app.register_blueprint(till_views.bp)  # first on the menu: the cashier's day starts at the till
-    app_views.register_menu(app, till_views.MENU)
-    app.register_blueprint(inventory_views.bp)
-    app.register_blueprint(count_views.bp)
-    app_views.register_menu(app, inventory_views.MENU, inventory_views.home_counts)
-    app.register_blueprint(catalogue_views.bp)
-    app_views.register_menu(app, catalogue_views.MENU)
-    app.register_blueprint(members_views.bp)
-    app_views.register_menu(app, members_views.MENU)
-    app.register_blueprint(suppliers_views.bp)
-    app.register_blueprint(receiving_views.bp)
-    app_views.register_menu(app, suppliers_views.MENU, suppliers_views.home_counts)
-    app.register_blueprint(reorder_views.bp)
-    app_views.register_menu(app, reorder_views.MENU, reorder_views.home_counts)
-    app.register_blueprint(orders_views.bp)
-    app_views.register_menu(app, orders_views.MENU, orders_views.home_counts)
-    app_views.register_menu(app, app_views.MENU, app_views.home_counts)
-    # The floors below tell the ones above through signals, connected here on the roof.
-    ledger.stock_changed.connect(suppliers_jobs.on_stock_changed)
-    health.register(app, suppliers_jobs.health)
-    # Periodic jobs, enqueued by `flask cron` (cron times in UTC: 18:30 is 02:30 in Balikpapan).
-    # Each with its limits: how long it may run, how long its result and its failure are kept; a catch-up that no
-    # worker took within two minutes is dropped (the next one is already queued).
-    day = 86400
-    jobs.register_periodic(
-        app,
-        suppliers_jobs.requeue_pending,
-        "reorder",
-        interval=60,
-        name="reorder-catch-up",
-        job_timeout=60,
-        ttl=120,
-        result_ttl=300,
-        failure_ttl=day,
-    )
-    jobs.register_periodic(
-        app,
-        suppliers_jobs.sweep,
-        "reorder",
-        cron="30 18 * * *",
-        name="reorder-sweep",
-        job_timeout=1800,
-        result_ttl=day,
-        failure_ttl=7 * day,
-    )
-    jobs.register_periodic(
-        app,
-        inventory_jobs.take_daily_snapshot,
-        "reports",
-        cron="45 17 * * *",  # 01:45 WITA: yesterday's stock kept for the valuation at a date
-        name="stock-snapshot",
-        job_timeout=1800,
-        result_ttl=day,
-        failure_ttl=7 * day,
-    )
+    for package in (inventory, members, orders, suppliers):
+        package.init_app(app)
+    app_views.register_menu(app, app_views.MENU, app_views.home_counts, order=80)
     jobs.register_periodic(
         app,
         idempotency.prune_keys,
@@ -152,25 +89,20 @@ def _register_packages(app: Flask) -> None:
         cron="0 19 * * *",
         name="prune-keys",
         job_timeout=600,
-        result_ttl=day,
-        failure_ttl=7 * day,
+        result_ttl=jobs.DAY,
+        failure_ttl=7 * jobs.DAY,
     )
     from app import admin_api, admin_views, import_views  # after every package declared its settings
 
     app.register_blueprint(admin_views.bp)
-    app_views.register_menu(app, admin_views.MENU)
+    app_views.register_menu(app, admin_views.MENU, order=90)
     app.register_blueprint(import_views.bp)
-    app_views.register_menu(app, import_views.MENU)
+    app_views.register_menu(app, import_views.MENU, order=95)
     for blp in admin_api.blueprints():
-        api.register_blueprint(blp)
-    for blp in members_api.blueprints:
-        api.register_blueprint(blp)
-    for blp in inventory_api.blueprints + suppliers_api.blueprints + orders_api.blueprints:
         api.register_blueprint(blp)
     app.cli.add_command(app_cli.users)
     app.cli.add_command(app_cli.worker)
     app.cli.add_command(app_cli.cron)
-    app.cli.add_command(inventory_cli.inventory)
     from demo import demo_command
 
     app.cli.add_command(demo_command)

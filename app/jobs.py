@@ -32,6 +32,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 QUEUES = ("default", "reorder", "reports")
+DAY = 86400  # seconds, for the periodic jobs' limits
 WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 log = logging.getLogger(__name__)
 
@@ -255,8 +256,9 @@ def run_worker(app: Flask, queue_names: tuple[str, ...], burst: bool = False, ma
 
 
 def register_periodic(app: Flask, func: Callable, queue_name: str, **schedule: Any) -> None:
-    """Run a job every `interval` seconds or on a `cron` schedule (UTC), enqueued by `flask cron`; the
-    packages' periodic jobs are registered on the roof (app/factory.py)."""
+    """Run a job every `interval` seconds or on a `cron` schedule (UTC: 18:30 is 02:30 in Balikpapan), enqueued by
+    `flask cron`, with its limits (how long it may run, how long its result and its failure are kept). Each package
+    registers its own in its `init_app`."""
     app.extensions.setdefault("lumbung.periodic", []).append({"func": func, "queue_name": queue_name, **schedule})
 
 

@@ -20,11 +20,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from redis.exceptions import RedisError
-from sqlalchemy.exc import OperationalError
 
 from app import auth, health, jobs, users
 from app.errors import DomainError
-from app.extensions import db
 
 bp = Blueprint("core", __name__, template_folder="templates")
 
@@ -37,10 +35,14 @@ class MenuEntry:
     hint: str = ""
 
 
-def register_menu(app: Flask, entries: list[MenuEntry], counts: Callable[[object], dict] | None = None) -> None:
-    """Let a feature package put its screens on the menu and its counts on the home page."""
-    ext = app.extensions.setdefault("lumbung.menu", {"entries": [], "counts": []})
-    ext["entries"].extend(entries)
+def register_menu(
+    app: Flask, entries: list[MenuEntry], counts: Callable[[object], dict] | None = None, *, order: int
+) -> None:
+    """Let a feature package put its screens on the menu (lower `order` first: the till 10, the warehouse 20, ...
+    the administrator's 90) and its counts on the home page."""
+    ext = app.extensions.setdefault("lumbung.menu", {"groups": [], "entries": [], "counts": []})
+    ext["groups"].append((order, len(ext["groups"]), entries))
+    ext["entries"] = [entry for _order, _n, group in sorted(ext["groups"], key=lambda g: g[:2]) for entry in group]
     if counts:
         ext["counts"].append(counts)
 
@@ -65,7 +67,7 @@ def menu_for(user) -> list[MenuEntry]:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in with a username and password (on a new installation, first make its administrator)."""
-    if request.method == "GET" and _new_installation():
+    if request.method == "GET" and users.nobody_yet_if_reachable():
         return redirect(url_for("core.setup"))
     if request.method == "POST":
         username = request.form.get("username", "").strip()
@@ -86,14 +88,6 @@ def login():
             session["locale"] = user.locale
         return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
     return render_template("login.html", username="")
-
-
-def _new_installation() -> bool:
-    try:
-        return users.nobody_yet()
-    except OperationalError:  # the sign-in form needs no database: it says so when the form is sent
-        db.session.rollback()
-        return False
 
 
 @bp.route("/setup", methods=["GET", "POST"])

@@ -68,3 +68,33 @@ def test_quantities_are_shown_without_trailing_zeros_and_with_a_decimal_comma():
 
     assert format_qty(Decimal("12.500")) == "12,5"
     assert format_qty(Decimal("50.000")) == "50"
+
+
+def test_each_package_plugs_in_its_own_menu_vocabularies_and_periodic_jobs(app):
+    """The shell keeps the mechanisms; the packages declare what they bring (`<package>.init_app`)."""
+    import inspect
+
+    from app import factory, terms
+
+    periodic = {entry["name"]: entry for entry in app.extensions["lumbung.periodic"]}
+    assert set(periodic) == {"stock-snapshot", "reorder-catch-up", "reorder-sweep", "prune-keys"}
+    assert periodic["stock-snapshot"]["func"].__module__ == "inventory.jobs"
+    assert periodic["reorder-sweep"]["func"].__module__ == "suppliers.jobs"
+    assert "cron=" not in inspect.getsource(factory).replace('cron="0 19 * * *"', "")  # only the shell's own job
+
+    assert len(terms.TERMS) == 20
+    for package, kinds in {
+        "app": {"role", "import_status", "health_signal"},
+        "inventory": {"adjustment_reason", "move_reason", "unit", "location_kind", "status"},
+        "suppliers": {"po_status", "po_action", "payment_terms"},
+        "members": {"member_category", "member_status", "member_status_action"},
+        "orders": {"cap_scope", "cap_period", "cap_when", "payment_method", "price_list", "return_status"},
+    }.items():
+        source = inspect.getsource(__import__(f"{package}.terms", fromlist=["terms"]))
+        assert all(f"\n    {kind}={{" in source for kind in kinds), package
+
+    endpoints = [entry.endpoint for entry in app.extensions["lumbung.menu"]["entries"]]
+    assert endpoints[0] == "till.till"  # a cashier's day starts at the till, whoever registers first
+    first_member_screen = next(i for i, e in enumerate(endpoints) if e.startswith("members."))
+    assert endpoints.index("inventory.lookup") < first_member_screen < endpoints.index("core.jobs_page")
+    assert endpoints[-1].startswith("imports.")
