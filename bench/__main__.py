@@ -1,5 +1,5 @@
-"""`python -m bench [ledger] [sale] [reorder] [--seconds S] [--workers N] [--rounds R] [--web-workers W]`: run the
-benchmarks named (all of them by default) and print their figures.
+"""`python -m bench [ledger] [sale] [reorder] [reports] [--seconds S] [--workers N] [--rounds R]
+[--web-workers W]`: run the benchmarks named (all of them by default) and print their figures.
 
 The database is BENCH_DATABASE_URL (PostgreSQL) if set, else a throwaway lumbung_bench_<random> on
 127.0.0.1:5432, made by the migrations and dropped at the end. Exits 0 after printing (a missed target is
@@ -12,11 +12,11 @@ import platform
 import sys
 import time
 
-from bench import ledger, reorder, sale
+from bench import ledger, reorder, reports, sale
 from bench.common import DatabaseUnavailable, bench_database
 
-# each has run(url, app, seconds, workers, rounds, ...); reorder ignores those three (its counts are fixed)
-BENCHMARKS = {"ledger": ledger, "sale": sale, "reorder": reorder}
+# each has run(url, app, seconds, workers, rounds, ...); reorder and reports ignore those three (fixed counts)
+BENCHMARKS = {"ledger": ledger, "sale": sale, "reorder": reorder, "reports": reports}
 
 
 def _positive(kind):
@@ -31,7 +31,7 @@ def _positive(kind):
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Lumbung benchmarks on PostgreSQL.")
-    parser.add_argument("benchmarks", nargs="*", metavar="name", help="ledger, sale, reorder (all by default)")
+    parser.add_argument("benchmarks", nargs="*", metavar="name", help="ledger, sale, reorder, reports (all by default)")
     parser.add_argument("--seconds", type=_positive(float), default=10.0, help="timed seconds per side (10)")
     parser.add_argument("--workers", type=_positive(int), default=8, help="concurrent worker processes (8)")
     parser.add_argument(
