@@ -7,6 +7,7 @@ import secrets
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from app import audit, auth
 from app.db import db, utcnow
@@ -68,6 +69,15 @@ def create(username: str, full_name: str, role: str) -> tuple[User, str]:
 def nobody_yet() -> bool:
     """A new installation: no user at all (the first one is made on the set-up screen)."""
     return db.session.scalar(select(User.id).limit(1)) is None
+
+
+def nobody_yet_if_reachable() -> bool:
+    """`nobody_yet()`, or False when the database cannot be reached, for the sign-in form."""
+    try:
+        return nobody_yet()
+    except OperationalError:  # the sign-in form needs no database: it says so when the form is sent
+        db.session.rollback()
+        return False
 
 
 def first_admin(username: str, full_name: str, password: str) -> User:
