@@ -4,14 +4,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from app import audit, clock, settings, users
 from app.auth import roles_required
-from app.db import db
 from app.errors import DomainError
 from app.forms import parse_date
 from app.models import ROLES
+from app.pagination import numbered_page
 from app.terms import term
 from app.views import MenuEntry
 
@@ -156,9 +155,7 @@ def audit_page():
     errors: dict[str, str] = {}
     filters = audit_filters(request.args, errors)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    stmt = audit.search(**filters)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    entries = db.session.scalars(stmt.limit(AUDIT_PAGE_SIZE).offset((page - 1) * AUDIT_PAGE_SIZE)).unique().all()
+    entries, total = numbered_page(audit.search(**filters), page, AUDIT_PAGE_SIZE)
     return render_template(
         "admin/audit.html",
         entries=[(entry, audit.readable(entry)) for entry in entries],
