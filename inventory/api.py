@@ -5,16 +5,14 @@ from decimal import Decimal
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.auth import roles_required
 from app.clock import today
-from app.db import db
 from app.idempotency import idempotent
 from app.pagination import page_of
 from app.safety import Blueprint
-from inventory import counts, operations, schemas, services, valuation
-from inventory.models import Item, Location
+from inventory import counts, operations, queries, schemas, services, valuation
+from inventory.models import Location
 
 ALL = ("manager", "warehouse", "cashier")
 STOCK_STAFF = ("manager", "warehouse")
@@ -43,7 +41,7 @@ class Items(MethodView):
     @items_blp.paginate()
     def get(self, pagination_parameters):
         """List items, by SKU."""
-        return page_of(select(Item).order_by(Item.sku), pagination_parameters)
+        return page_of(queries.items_statement(), pagination_parameters)
 
     @roles_required("manager")
     @idempotent
@@ -104,7 +102,7 @@ class Locations(MethodView):
     @locations_blp.paginate()
     def get(self, pagination_parameters):
         """List locations."""
-        return page_of(select(Location).order_by(Location.code), pagination_parameters)
+        return page_of(queries.locations_statement(), pagination_parameters)
 
     @roles_required("manager")
     @idempotent
@@ -112,7 +110,7 @@ class Locations(MethodView):
     @locations_blp.response(201, schemas.LocationSchema)
     def post(self, data):
         """Create a location (a bin under a zone, a shelf under the shop, ...)."""
-        parent = db.session.get(Location, data["parent_id"]) if data.get("parent_id") else None
+        parent = queries.location(data.get("parent_id"))
         return services.create_location(data["code"], data["name"], data["kind"], parent)
 
 
@@ -156,9 +154,7 @@ class Adjustments(MethodView):
     @stock_blp.response(201, schemas.AdjustmentSchema)
     def post(self, data):
         """Adjust stock with a reason; above the threshold it waits for a manager (status 'pending')."""
-        location = db.session.get(Location, data["location_id"])
-        if location is None:
-            raise services.NotFound(_("Location not found."))
+        location = _location(data["location_id"])
         lines = [operations.AdjustmentLineInput(**line) for line in data["lines"]]
         return operations.create_adjustment(location, data["reason"], lines, data["note"], current_user)
 
@@ -213,8 +209,8 @@ class Transfers(MethodView):
     @stock_blp.response(201, schemas.TransferSchema)
     def post(self, data):
         """Move stock between our locations, at once or via in-transit (two_step)."""
-        source = db.session.get(Location, data["from_location_id"])
-        target = db.session.get(Location, data["to_location_id"])
+        source = queries.location(data["from_location_id"])
+        target = queries.location(data["to_location_id"])
         if source is None or target is None:
             raise services.NotFound(_("Location not found."))
         lines = [operations.TransferLineInput(**line) for line in data["lines"]]
@@ -334,7 +330,7 @@ class CancelCount(MethodView):
 
 
 def _location(location_id: int) -> Location:
-    location = db.session.get(Location, location_id)
+    location = queries.location(location_id)
     if location is None:
         raise services.NotFound(_("Location not found."))
     return location

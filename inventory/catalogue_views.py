@@ -5,15 +5,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from app.auth import roles_required
-from app.db import db
 from app.errors import DomainError
 from app.forms import field_messages, parse_decimal
 from app.views import MenuEntry
-from inventory import services
-from inventory.models import BASE_UNITS, Item, Packaging, StockMove
+from inventory import queries, services
+from inventory.models import BASE_UNITS, Item, Packaging
 from inventory.schemas import ItemSchema
 
 bp = Blueprint("catalogue", __name__, url_prefix="/stock/items", template_folder="templates")
@@ -57,7 +55,7 @@ def items_page():
                 flash(_("%(item)s is in the catalogue: add its packagings and barcodes.", item=item.name_id), "success")
                 return redirect(url_for("catalogue.item_page", item_id=item.id))
     query = request.args.get("q", "").strip()
-    items = services.find_items(query, 500) if query else db.session.scalars(select(Item).order_by(Item.sku)).all()
+    items = services.find_items(query, 500) if query else queries.items()
     return render_template(
         "inventory/items.html",
         items=items,
@@ -71,7 +69,7 @@ def items_page():
 
 def _containers() -> list[Item]:
     """Items that can be the returnable container of another (an empty cylinder)."""
-    return list(db.session.scalars(select(Item).where(Item.is_active).order_by(Item.sku)))
+    return queries.items(active_only=True)
 
 
 @bp.route("/<int:item_id>", methods=["GET", "POST"])
@@ -125,16 +123,12 @@ def item_page(item_id: int):
         form=request.form,
         units=BASE_UNITS,
         containers=[c for c in _containers() if c.id != item.id],
-        has_moves=_has_moves(item),
+        has_moves=queries.has_moves(item.id),
     ), (422 if errors else 200)
 
 
 def _packaging_of(item: Item) -> Packaging:
-    packaging = db.session.get(Packaging, request.form.get("packaging_id", type=int) or 0)
+    packaging = queries.packaging(request.form.get("packaging_id", type=int))
     if packaging is None or packaging.item_id != item.id:
         raise DomainError(_("This item has no such packaging."), fields={"packaging_id": [_("Not found.")]})
     return packaging
-
-
-def _has_moves(item: Item) -> bool:
-    return db.session.scalar(select(StockMove.id).where(StockMove.item_id == item.id).limit(1)) is not None

@@ -5,15 +5,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from app.auth import roles_required
-from app.db import db
 from app.errors import DomainError
 from app.forms import new_key
 from app.idempotency import idempotent
-from inventory import counts, services
-from inventory.models import Location
+from app.pagination import numbered_page
+from inventory import counts, queries, services
 
 bp = Blueprint("counting", __name__, url_prefix="/stock", template_folder="templates")
 
@@ -36,9 +34,7 @@ def counts_page():
 
 def _counts_page(form, errors: dict, status: int = 200):
     page = max(request.args.get("page", 1, type=int), 1)
-    stmt = counts.counts_query()
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.limit(COUNTS_PER_PAGE).offset((page - 1) * COUNTS_PER_PAGE)).all()
+    rows, total = numbered_page(counts.counts_query(), page, COUNTS_PER_PAGE)
     return render_template(
         "inventory/counts.html",
         form=form,
@@ -54,7 +50,7 @@ def _counts_page(form, errors: dict, status: int = 200):
 @idempotent
 def _start_count():
     form = request.form
-    location = db.session.get(Location, form.get("location_id", type=int) or 0)
+    location = queries.location(form.get("location_id", type=int))
     if location is None:
         return _counts_page(form, {"location_id": _("Choose a location.")}, 422)
     try:
@@ -71,9 +67,9 @@ def count_screen(count_id: int, error: str | None = None, status: int = 200):
     """Counting, blind: scan a bin label, then its goods; in review, recount the flagged lines the same way."""
     count = counts.get_count(count_id)
     if count.status == "review":
-        lines = db.session.scalars(counts.lines_query(count, needs_recount=True)).all()
+        lines = queries.count_lines(count, needs_recount=True)
     else:
-        lines = db.session.scalars(counts.lines_query(count, counted_by_id=current_user.id, newest_first=True)).all()
+        lines = queries.count_lines(count, counted_by_id=current_user.id, newest_first=True)
     return render_template(
         "inventory/count.html",
         count=count,
@@ -111,7 +107,7 @@ def close_count(count_id: int):
 def count_review(count_id: int, error: str | None = None, status: int = 200):
     """The manager's review: expected, counted, variance and its value, line by line; post or cancel."""
     count = counts.get_count(count_id)
-    lines = db.session.scalars(counts.lines_query(count)).all()
+    lines = queries.count_lines(count)
     return render_template(
         "inventory/count_review.html",
         count=count,

@@ -10,19 +10,17 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from app import settings
 from app.auth import roles_required
 from app.clock import today
-from app.db import db
 from app.errors import DomainError
 from app.formatting import csv_line_writer, format_rupiah
 from app.forms import new_key, parse_date, parse_decimal
 from app.idempotency import idempotent
 from app.views import MenuEntry
-from inventory import counts, exports, labels, operations, services, valuation
-from inventory.models import ADJUSTMENT_REASONS, Barcode, Item, Location, Lot
+from inventory import counts, exports, labels, operations, queries, services, valuation
+from inventory.models import ADJUSTMENT_REASONS
 
 bp = Blueprint("inventory", __name__, url_prefix="/stock", template_folder="templates", static_folder="static")
 
@@ -99,7 +97,7 @@ def on_hand_csv():
 def card_csv():
     """An item's stock card at a place as CSV: every move, oldest first, with the balance after it."""
     item_id, location_id = request.args.get("item_id", type=int), request.args.get("location_id", type=int)
-    if not item_id or not location_id or db.session.get(Item, item_id) is None:
+    if not item_id or not location_id or queries.item(item_id) is None:
         abort(404)
     return exports.csv_response(exports.card_rows(item_id, location_id), "stock-card")
 
@@ -119,7 +117,7 @@ def card():
             item_id = found.item.id if found.item else item_id
         except DomainError as exc:
             error = exc.message
-    item = db.session.get(Item, item_id) if item_id else None
+    item = queries.item(item_id)
     data = services.stock_card(item.id, location_id, page) if item and location_id else None
     return render_template(
         "inventory/card.html",
@@ -128,7 +126,7 @@ def card():
         data=data,
         error=error,
         locations=services.stock_locations(),
-        items=db.session.scalars(select(Item).order_by(Item.sku)),
+        items=queries.items(),
     )
 
 
@@ -157,7 +155,7 @@ def _adjust_form(form: dict, errors: dict, status: int = 200):
 def _post_adjustment():
     form = request.form
     errors: dict = {}
-    location = db.session.get(Location, form.get("location_id", type=int) or 0)
+    location = queries.location(form.get("location_id", type=int))
     if location is None:
         errors["location_id"] = _("Choose a location.")
     if form.get("reason") not in ADJUSTMENT_REASONS:
@@ -171,7 +169,7 @@ def _post_adjustment():
             errors["code"] = _("That is a location, not an item.")
         elif form.get("lot", "").strip() or scanned.lot_code:
             lot_code = form.get("lot", "").strip() or scanned.lot_code
-            lot = db.session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.code == lot_code))
+            lot = queries.lot_of(item.id, lot_code)
             if lot is None:
                 errors["lot"] = _("Lot %(lot)s is not known for this item.", lot=lot_code)
             else:
@@ -244,8 +242,8 @@ def _transfer_form(form, errors: dict, lines: list, status: int = 200):
 def _post_transfer():
     form = request.form
     errors: dict = {}
-    source = db.session.get(Location, form.get("from_location_id", type=int) or 0)
-    target = db.session.get(Location, form.get("to_location_id", type=int) or 0)
+    source = queries.location(form.get("from_location_id", type=int))
+    target = queries.location(form.get("to_location_id", type=int))
     if source is None:
         errors["from_location_id"] = _("Choose where the stock comes from.")
     if target is None:
@@ -273,7 +271,7 @@ def _post_transfer():
             row["lots"] = sorted((b for b in held if b.lot), key=lambda b: (b.lot.expiry_date or date.max, b.lot.code))
         lot_id = None
         if lot_code:
-            lot = db.session.scalar(select(Lot).where(Lot.item_id == scanned.item.id, Lot.code == lot_code))
+            lot = queries.lot_of(scanned.item.id, lot_code)
             if lot is None:
                 errors["lines"] = _("%(item)s has no lot %(lot)s.", item=scanned.item.name_id, lot=lot_code)
                 continue
@@ -333,9 +331,9 @@ def labels_page():
     """Choose labels to print: goods barcodes, locations, lots."""
     return render_template(
         "inventory/labels.html",
-        barcodes=db.session.scalars(select(Barcode).order_by(Barcode.id)).all(),
+        barcodes=queries.barcodes(),
         locations=services.stock_locations(),
-        lots=db.session.scalars(select(Lot).order_by(Lot.expiry_date, Lot.id)).all(),
+        lots=queries.lots(),
     )
 
 
@@ -364,7 +362,7 @@ def label_image(kind: str, obj_id: int, fmt: str):
 def _label_for(kind: str, obj_id: int) -> dict:
     """What a label encodes and shows, for a packaging barcode, a location or a lot."""
     if kind == "barcode":
-        barcode = db.session.get(Barcode, obj_id) or abort(404)
+        barcode = queries.barcode(obj_id) or abort(404)
         item = barcode.packaging.item
         return {
             "symbology": barcode.symbology,
@@ -373,15 +371,10 @@ def _label_for(kind: str, obj_id: int) -> dict:
             "title": f"{item.name_id} · {barcode.packaging.name}",
         }
     if kind == "location":
-        location = db.session.get(Location, obj_id) or abort(404)
+        location = queries.location(obj_id) or abort(404)
         return {"symbology": "code128", "data": location.code, "text": None, "title": location.name}
-    lot = db.session.get(Lot, obj_id) or abort(404)
-    gtin = db.session.scalar(
-        select(Barcode.code)
-        .join(Barcode.packaging)
-        .where(Barcode.packaging.has(item_id=lot.item_id), Barcode.symbology.in_(("ean13", "ean8")))
-        .limit(1)
-    )
+    lot = queries.lot(obj_id) or abort(404)
+    gtin = queries.gtin_of(lot.item_id)
     title = f"{lot.item.name_id} · {lot.code}"
     if lot.expiry_date:
         title += f" · EXP {lot.expiry_date.strftime('%d-%m-%Y')}"
