@@ -9,13 +9,12 @@ from flask_babel import lazy_gettext as _l
 
 from app.auth import roles_required
 from app.clock import today
-from app.db import db
 from app.errors import DomainError, NotFound
 from app.forms import field_messages, new_key
 from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
-from members import card, csvfile, privacy, services
+from members import card, csvfile, privacy, queries, services
 from members.models import MEMBER_CATEGORIES, MEMBER_STATUSES, Member
 
 bp = Blueprint("members", __name__, url_prefix="/members", template_folder="templates")
@@ -67,8 +66,7 @@ def members():
             found = None
         if found is not None:
             return redirect(url_for("members.member", member_id=found.id))
-    stmt = services.search_members(q, status, category)
-    rows = db.session.scalars(stmt.limit(LIST_LIMIT + 1)).all()
+    rows = queries.members(q, status, category, LIST_LIMIT + 1)  # one more: whether there are more
     return render_template(
         "members/members.html",
         members=rows[:LIST_LIMIT],
