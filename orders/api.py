@@ -4,19 +4,16 @@ from flask import Response, request, stream_with_context
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from app import clock
 from app.auth import roles_required
-from app.db import db
 from app.errors import PROBLEM_JSON, NotFound, ValidationFailed
 from app.extensions import ProblemSchema
 from app.idempotency import HEADER, idempotent
 from app.pagination import page_of
 from app.safety import Blueprint
-from inventory.models import Item, Location
-from orders import caps, cart, checkout, pricing, receipts, reports, returns, schemas, shu, subsidy, tills
-from orders.models import CapRule, Sale, Till
+from inventory import queries as inventory_queries
+from orders import caps, cart, checkout, pricing, queries, receipts, reports, returns, schemas, shu, subsidy, tills
 
 prices_blp = Blueprint("prices", __name__, url_prefix="/api/prices", description="Prices and legal ceilings (HET)")
 blueprints = [prices_blp]
@@ -50,7 +47,7 @@ class Ceilings(MethodView):
     @prices_blp.response(201, schemas.CeilingResultSchema)
     def post(self, data):
         """Set an item's legal ceiling per base unit in the cooperative's zone from a date on."""
-        item = db.session.get(Item, data["item_id"])
+        item = inventory_queries.item(data["item_id"])
         if item is None:
             raise NotFound(_("Item not found."))
         ceiling, too_high = pricing.set_ceiling(
@@ -88,7 +85,7 @@ class Caps(MethodView):
     @caps_blp.response(200, schemas.CapRuleSchema(many=True))
     def get(self):
         """Every purchase cap, active or not."""
-        return db.session.scalars(select(CapRule).order_by(CapRule.id)).all()
+        return queries.cap_rules()
 
     @roles_required("manager")
     @idempotent
@@ -96,7 +93,7 @@ class Caps(MethodView):
     @caps_blp.response(201, schemas.CapRuleSchema)
     def post(self, data):
         """Add a cap: an item, counted per member, NIK or household, per sale, day or month, for a buyer category."""
-        item = db.session.get(Item, data["item_id"])
+        item = inventory_queries.item(data["item_id"])
         if item is None:
             raise NotFound(_("Item not found."))
         return caps.add_rule(
@@ -122,7 +119,7 @@ class Tills(MethodView):
     @tills_blp.response(200, schemas.TillSchema(many=True))
     def get(self):
         """Every till."""
-        return db.session.scalars(select(Till).order_by(Till.code)).all()
+        return queries.tills()
 
     @roles_required("manager")
     @idempotent
@@ -130,7 +127,7 @@ class Tills(MethodView):
     @tills_blp.response(201, schemas.TillSchema)
     def post(self, data):
         """Add a till selling from a shop location (its code starts every receipt number)."""
-        location = db.session.get(Location, data["location_id"])
+        location = inventory_queries.location(data["location_id"])
         if location is None:
             raise NotFound(_("Location not found."))
         return tills.create_till(data["code"], data["name"], location)
@@ -216,12 +213,7 @@ class Sales(MethodView):
     @sales_blp.paginate()
     def get(self, args, pagination_parameters):
         """Sales, newest first: by receipt number, or of one day."""
-        stmt = select(Sale).order_by(Sale.id.desc())
-        if args["receipt"]:
-            stmt = stmt.where(Sale.receipt_number == args["receipt"].strip().upper())
-        if args["day"]:
-            stmt = stmt.where(Sale.sale_date == args["day"])
-        return page_of(stmt, pagination_parameters)
+        return page_of(queries.sales_statement(args["receipt"], args["day"]), pagination_parameters)
 
     @roles_required("cashier", "manager")
     @idempotent

@@ -20,7 +20,7 @@ from app.errors import NotFound, ValidationFailed
 from app.formatting import format_rupiah
 from app.models import User
 from inventory import ledger
-from orders import caps, subsidy
+from orders import caps, queries, subsidy
 from orders.cart import Cart, Priced, SaleRefused, nik_fields, nik_problem, open_till, price_cart
 from orders.models import PAYMENT_METHODS, Payment, Sale, SaleLine, Till, TillSession
 
@@ -244,7 +244,7 @@ def get_sale(sale_id: int) -> Sale:
 
 def find_sale(receipt_number: str) -> Sale:
     code = (receipt_number or "").strip().upper()
-    sale = db.session.scalar(select(Sale).where(Sale.receipt_number == code))
+    sale = queries.sale_by_receipt(code)
     if sale is None:
         raise NotFound(_("No sale has the receipt number %(number)s.", number=code or "-"))
     return sale

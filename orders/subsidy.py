@@ -13,6 +13,7 @@ from app.db import db
 from app.errors import ValidationFailed
 from app.formatting import csv_line_writer
 from app.terms import term
+from inventory import queries as inventory_queries
 from inventory.models import Item
 from orders.models import Sale, SubsidyRecord
 
@@ -57,7 +58,7 @@ def subsidised_items() -> list[Item]:
 
 def check_period(item_sku: str, start: date | None, end: date | None) -> Item:
     errors = {}
-    item = db.session.scalar(select(Item).where(Item.sku == (item_sku or "").upper(), Item.is_subsidised))
+    item = inventory_queries.subsidised_item(item_sku)
     if item is None:
         errors["item"] = [_("Choose a subsidised item.")]
     if start is None:

@@ -5,20 +5,18 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.auth import roles_required
 from app.clock import today
-from app.db import db
 from app.errors import DomainError
 from app.formatting import format_rupiah
 from app.forms import new_key, parse_date
 from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
-from inventory.models import Location
-from orders import checkout, exports, receipts, reports, tills
-from orders.models import BUYER_CATEGORIES, PAYMENT_METHODS, PRICE_LISTS, Sale, Till, TillSession
+from inventory import queries as inventory_queries
+from orders import checkout, exports, queries, receipts, reports, tills
+from orders.models import BUYER_CATEGORIES, PAYMENT_METHODS, PRICE_LISTS, TillSession
 
 bp = Blueprint(
     "till",
@@ -84,12 +82,8 @@ def _till_texts() -> dict:
 
 
 def _open_page(form, errors, status=200):
-    open_ids = set(db.session.scalars(select(TillSession.till_id).where(TillSession.closed_at.is_(None))))
-    free = [
-        t for t in db.session.scalars(select(Till).where(Till.is_active).order_by(Till.code)) if t.id not in open_ids
-    ]
     return render_template(
-        "orders/till_open.html", free=free, form=form, errors=errors, idempotency_key=new_key()
+        "orders/till_open.html", free=queries.free_tills(), form=form, errors=errors, idempotency_key=new_key()
     ), status
 
 
@@ -183,14 +177,12 @@ def tills_page():
 
 
 def _tills_page(form, errors, status=200):
-    sessions = db.session.scalars(select(TillSession).order_by(TillSession.opened_at.desc()).limit(50)).all()
+    sessions = queries.recent_sessions(50)
     return render_template(
         "orders/tills.html",
-        all_tills=db.session.scalars(select(Till).order_by(Till.code)).all(),
+        all_tills=queries.tills(),
         sessions=sessions,
-        shops=db.session.scalars(
-            select(Location).where(Location.kind.in_(tills.SELLING_KINDS)).order_by(Location.code)
-        ).all(),
+        shops=inventory_queries.locations_of_kinds(tills.SELLING_KINDS),
         difference=tills.difference_sentence,
         form=form,
         errors=errors,
@@ -200,7 +192,7 @@ def _tills_page(form, errors, status=200):
 
 @idempotent
 def _add_till():
-    location = db.session.get(Location, request.form.get("location_id", type=int) or 0)
+    location = inventory_queries.location(request.form.get("location_id", type=int))
     if location is None:
         return _tills_page(request.form, {"location_id": _("Choose a shop location.")}, 422)
     try:
@@ -218,7 +210,7 @@ def sales():
     its receipt number."""
     receipt = (request.args.get("receipt") or "").strip()
     if receipt:
-        found = db.session.scalar(select(Sale).where(Sale.receipt_number == receipt.upper()))
+        found = queries.sale_by_receipt(receipt)
         if found is not None:
             return redirect(url_for("till.receipt", sale_id=found.id))
         flash(_("No sale has the receipt number %(number)s.", number=receipt), "error")
@@ -237,7 +229,7 @@ def sales():
         member=member or "",
         session_id=session_id,
         today=today(),
-        tills=db.session.scalars(select(Till).order_by(Till.code)).all(),
+        tills=queries.tills(),
         errors=errors,
     ), (422 if errors else 200)
 

@@ -7,21 +7,19 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from app import clock, settings
 from app.auth import roles_required
 from app.clock import today
-from app.db import db
 from app.errors import DomainError, NotFound
 from app.formatting import csv_line_writer, format_rupiah
 from app.forms import field_messages, new_key, parse_date, parse_decimal
 from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
-from inventory.models import Item, Packaging
-from orders import caps, checkout, pricing, programme, reports, returns, shu, subsidy, tills
-from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PAYMENT_METHODS, PRICE_LISTS, CapRule, SaleReturn
+from inventory import queries as inventory_queries
+from orders import caps, checkout, pricing, programme, queries, reports, returns, shu, subsidy, tills
+from orders.models import BUYER_CATEGORIES, CAP_PERIODS, CAP_SCOPES, PAYMENT_METHODS, PRICE_LISTS
 
 bp = Blueprint("shop", __name__, url_prefix="/shop", template_folder="templates")
 
@@ -64,10 +62,8 @@ def prices():
 
 def _page(form, errors, status=200):
     today = clock.today()
-    packagings = db.session.scalars(
-        select(Packaging).join(Packaging.item).where(Packaging.for_sale).order_by(Item.sku, Packaging.id)
-    ).all()
-    regulated = db.session.scalars(select(Item).where(Item.is_price_regulated).order_by(Item.sku)).all()
+    packagings = inventory_queries.packagings_for_sale()
+    regulated = inventory_queries.price_regulated_items()
     return render_template(
         "orders/prices.html",
         rows=pricing.price_table(today),
@@ -107,7 +103,7 @@ def _change():
         return _page(form, {"amount": _("Rupiah, a whole number.")}, 422)
     try:
         if form.get("what") == "ceiling":
-            item = db.session.get(Item, form.get("item_id", type=int) or 0)
+            item = inventory_queries.item(form.get("item_id", type=int))
             if item is None:
                 return _page(form, {"item_id": _("Choose an item.")}, 422)
             in_zone = form.get("zone") or None
@@ -162,12 +158,10 @@ def caps_page():
 
 
 def _caps_page(form, errors, status=200):
-    rules = db.session.scalars(select(CapRule).order_by(CapRule.id)).all()
-    subsidised = db.session.scalars(select(Item).where(Item.is_active).order_by(Item.sku)).all()
     return render_template(
         "orders/caps.html",
-        rules=rules,
-        items=subsidised,
+        rules=queries.cap_rules(),
+        items=inventory_queries.items(active_only=True),
         scopes=CAP_SCOPES,
         periods=CAP_PERIODS,
         categories=BUYER_CATEGORIES,
@@ -182,12 +176,12 @@ def _caps_page(form, errors, status=200):
 def _change_caps():
     form = request.form
     if form.get("rule_id"):
-        rule = db.session.get(CapRule, form.get("rule_id", type=int))
+        rule = queries.cap_rule(form.get("rule_id", type=int))
         if rule is None:
             return _caps_page(form, {"name": _("Unknown cap.")}, 404)
         caps.set_active(rule, form.get("active") == "1")
         return redirect(url_for("shop.caps_page"))
-    item = db.session.get(Item, form.get("item_id", type=int) or 0)
+    item = inventory_queries.item(form.get("item_id", type=int))
     try:
         maximum = Decimal((form.get("max_quantity") or "").replace(",", "."))
         valid_from = date.fromisoformat(form.get("valid_from") or clock.today().isoformat())
@@ -227,9 +221,7 @@ def _returns_page(receipt: str, form, errors, status=200):
             sale = checkout.find_sale(receipt)
         except NotFound as error:
             not_found, status = error.message, 404 if status == 200 else status
-    recent = db.session.scalars(
-        select(SaleReturn).where(SaleReturn.status != "requested").order_by(SaleReturn.id.desc()).limit(20)
-    ).all()
+    recent = queries.decided_returns(20)
     return render_template(
         "orders/returns.html",
         sale=sale,
@@ -351,9 +343,7 @@ def programme_csv(layout: str):
     month = (
         parse_date((request.args.get("month") or "") + "-01", "month", errors) if request.args.get("month") else None
     )
-    item = db.session.scalar(
-        select(Item).where(Item.sku == (request.args.get("item") or "").upper(), Item.is_subsidised)
-    )
+    item = inventory_queries.subsidised_item(request.args.get("item") or "")
     if item is None:
         errors["item"] = _("Choose a subsidised item.")
     if month is None and "month" not in errors:
