@@ -3,17 +3,14 @@
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.auth import roles_required
-from app.db import db
 from app.errors import NotFound, ValidationFailed
 from app.idempotency import idempotent
 from app.pagination import page_of
 from app.safety import Blueprint
-from inventory.models import Location
-from suppliers import receiving, reorder, schemas, services
-from suppliers.models import Supplier
+from inventory import queries as inventory_queries
+from suppliers import queries, receiving, reorder, schemas, services
 
 STAFF = ("manager", "warehouse")
 
@@ -29,7 +26,7 @@ class Suppliers(MethodView):
     @suppliers_blp.paginate()
     def get(self, pagination_parameters):
         """List suppliers with their catalogue and quotas."""
-        return page_of(select(Supplier).order_by(Supplier.code), pagination_parameters)
+        return page_of(queries.suppliers_statement(), pagination_parameters)
 
     @roles_required("manager")
     @idempotent
@@ -109,7 +106,7 @@ class Orders(MethodView):
     @orders_blp.response(201, schemas.OrderSchema)
     def post(self, data):
         """Start a draft order."""
-        destination = db.session.get(Location, data["destination_id"])
+        destination = inventory_queries.location(data["destination_id"])
         if destination is None:
             raise NotFound(_("Location not found."))
         return services.create_order(
@@ -234,7 +231,7 @@ class ReceiptReturns(MethodView):
         """Send goods of a posted receipt back to the supplier from where they are now (stock or quarantine): in
         the lot given or, without one, the receipt's lots first to expire first (one return per lot)."""
         found = receiving.get_receipt(receipt_id)
-        location = db.session.get(Location, data["location_id"])
+        location = inventory_queries.location(data["location_id"])
         if location is None:
             raise ValidationFailed(_("Choose where the goods are now."), fields={"location_id": [_("Not found.")]})
         return receiving.return_to_supplier(

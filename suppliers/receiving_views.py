@@ -8,21 +8,19 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from app import clock
 from app.auth import roles_required
-from app.db import db
 from app.errors import DomainError
 from app.formatting import format_qty
 from app.forms import new_key, parse_date, parse_decimal
 from app.idempotency import idempotent
 from app.terms import term
+from inventory import queries as inventory_queries
 from inventory.cylinders import cylinder_report
 from inventory.models import Location
 from inventory.services import stock_locations
-from suppliers import receiving, services
-from suppliers.models import PurchaseOrder
+from suppliers import queries, receiving, services
 
 bp = Blueprint("receiving", __name__, url_prefix="/purchasing", template_folder="templates", static_folder="static")
 
@@ -38,12 +36,9 @@ def receive():
     """Scan the order's barcode to start (or resume) receiving it."""
     if request.method == "POST":
         return _open_receipt()
-    waiting = db.session.scalars(
-        select(PurchaseOrder)
-        .where(PurchaseOrder.status.in_(receiving.RECEIVABLE))
-        .order_by(PurchaseOrder.expected_date, PurchaseOrder.id)
-    ).all()
-    return render_template("suppliers/receive.html", orders=waiting, error=None, idempotency_key=new_key())
+    return render_template(
+        "suppliers/receive.html", orders=queries.receivable_orders(), error=None, idempotency_key=new_key()
+    )
 
 
 @idempotent
@@ -52,9 +47,8 @@ def _open_receipt():
         found = services.order_by_number(request.form.get("code", ""))
         receipt = receiving.open_receipt(found, current_user)
     except DomainError as exc:
-        waiting = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.status.in_(receiving.RECEIVABLE))).all()
         return render_template(
-            "suppliers/receive.html", orders=waiting, error=exc.message, idempotency_key=new_key()
+            "suppliers/receive.html", orders=queries.receivable_orders(), error=exc.message, idempotency_key=new_key()
         ), 422
     return redirect(url_for("receiving.receipt", receipt_id=receipt.id))
 
@@ -96,7 +90,7 @@ def _proposals(found) -> dict[int, Location]:
     if found.status != "open":
         return {}
     return {
-        ln.id: db.session.get(Location, receiving.proposed_bin(ln.item_id, found.order.destination_id))
+        ln.id: inventory_queries.location(receiving.proposed_bin(ln.item_id, found.order.destination_id))
         for ln in found.lines
         if ln.quantity > 0 and ln.condition == "good" and ln.location_id is None
     }
@@ -149,7 +143,7 @@ def _change_receipt(found):
             receiving.take_into_stock(found, form.get("line_id", type=int) or 0, current_user)
         elif action == "return":
             quantity = parse_decimal(form.get("quantity"), "quantity", errors)
-            location = db.session.get(Location, form.get("location_id", type=int) or 0)
+            location = inventory_queries.location(form.get("location_id", type=int))
             if location is None:
                 errors["scan"] = _("Choose where the goods are now.")
             if errors:

@@ -5,19 +5,17 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.auth import roles_required
-from app.db import db
 from app.errors import DomainError, keep_changes_of
 from app.formatting import format_qty, format_rupiah
 from app.forms import field_messages, new_key, parse_decimal
 from app.idempotency import idempotent
 from app.views import MenuEntry
-from inventory.models import Item
+from inventory import queries as inventory_queries
 from inventory.services import stock_locations
-from suppliers import reorder, services
-from suppliers.models import PurchaseOrder, ReorderRule, Supplier
+from suppliers import queries, reorder, services
+from suppliers.models import ReorderRule
 
 bp = Blueprint("reordering", __name__, url_prefix="/purchasing/reorder", template_folder="templates")
 
@@ -74,7 +72,7 @@ def approve(order_id: int):
         if not exc.keep_changes:
             return _suggestions_page({order_id: exc.message}, status, form)
         keep_changes_of(exc)  # the refreshed suggestion is what the page shows now, and what is saved
-        if db.session.get(PurchaseOrder, order_id) is None:  # nothing to suggest any more: its card is gone
+        if queries.purchase_order(order_id) is None:  # nothing to suggest any more: its card is gone
             flash(exc.message, "warning")
             return _suggestions_page({}, status)
         return _suggestions_page({order_id: exc.message}, status)  # the new figures, not the old ones typed over
@@ -91,7 +89,7 @@ def rules():
     """The reorder rules; set one (item × location) or change it."""
     if request.method == "POST":
         return _save_rule()
-    chosen = db.session.get(ReorderRule, request.args.get("rule", type=int) or 0)
+    chosen = queries.reorder_rule(request.args.get("rule", type=int))
     form = _rule_form(chosen) if chosen else {}
     return _rules_page(form, {}, 200)
 
@@ -112,10 +110,10 @@ def _rule_form(rule: ReorderRule) -> dict:
 def _rules_page(form, errors, status):
     return render_template(
         "suppliers/reorder_rules.html",
-        rules=db.session.scalars(reorder.rules_query()).all(),
-        items=db.session.scalars(select(Item).where(Item.is_active).order_by(Item.name_id)).all(),
+        rules=queries.reorder_rules(),
+        items=inventory_queries.active_items_by_name(),
         locations=stock_locations(),
-        suppliers=db.session.scalars(select(Supplier).where(Supplier.is_active).order_by(Supplier.code)).all(),
+        suppliers=queries.active_suppliers(),
         form=form,
         errors=errors,
         idempotency_key=new_key(),

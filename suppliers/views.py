@@ -5,21 +5,19 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from app import clock, settings
 from app.auth import roles_required
-from app.db import db
 from app.errors import DomainError
 from app.forms import new_key, parse_date, parse_decimal
 from app.idempotency import idempotent
 from app.terms import term
 from app.views import MenuEntry
 from inventory import labels
+from inventory import queries as inventory_queries
 from inventory import services as inventory
-from inventory.models import Item, Location, Packaging
-from suppliers import reports, services
-from suppliers.models import PAYMENT_TERMS, PO_STATUSES, PurchaseOrder, Receipt, Supplier
+from suppliers import queries, reports, services
+from suppliers.models import PAYMENT_TERMS, PO_STATUSES, PurchaseOrder, Supplier
 
 bp = Blueprint("purchasing", __name__, url_prefix="/purchasing", template_folder="templates")
 
@@ -37,8 +35,7 @@ MENU = [
 def home_counts(user) -> dict:
     if not user.has_role("manager"):
         return {}
-    waiting = db.session.scalar(select(db.func.count()).where(PurchaseOrder.status == "submitted"))
-    return {"orders_to_approve": waiting or 0}
+    return {"orders_to_approve": queries.orders_to_approve()}
 
 
 # --- suppliers -------------------------------------------------------------------------------------------
@@ -54,10 +51,9 @@ def suppliers():
 
 
 def _suppliers_page(form, errors, status=200):
-    rows = db.session.scalars(select(Supplier).order_by(Supplier.code)).all()
     return render_template(
         "suppliers/suppliers.html",
-        suppliers=rows,
+        suppliers=queries.suppliers(),
         form=form,
         errors=errors,
         payment_terms=PAYMENT_TERMS,
@@ -106,7 +102,7 @@ def supplier(supplier_id: int):
 
 
 def _supplier_page(found: Supplier, errors: dict, status=200):
-    items = db.session.scalars(select(Item).where(Item.is_active).order_by(Item.sku)).all()
+    items = inventory_queries.items(active_only=True)
     today = clock.today()
     costs = {e.id: services.cost_on(e, today) for e in found.catalogue}
     return render_template(
@@ -127,8 +123,7 @@ def _change_supplier(found: Supplier):
     what = form.get("what")
     try:
         if what == "catalogue":
-            packaging_id = form.get("packaging_id", type=int)
-            packaging = db.session.get(Packaging, packaging_id or 0)
+            packaging = inventory_queries.packaging(form.get("packaging_id", type=int))
             if packaging is None:
                 errors["packaging_id"] = _("Choose the packaging you buy it in.")
                 return _supplier_page(found, errors, 422)
@@ -200,12 +195,11 @@ def orders():
 
 def _orders_page(form, errors, status=200):
     chosen = request.args.get("status") if request.args.get("status") in PO_STATUSES else None
-    rows = db.session.scalars(services.orders(chosen).limit(200)).all()
-    active = db.session.scalars(select(Supplier).where(Supplier.is_active).order_by(Supplier.code)).all()
+    rows = queries.latest_orders(chosen, 200)
     return render_template(
         "suppliers/orders.html",
         orders=rows,
-        suppliers=active,
+        suppliers=queries.active_suppliers(),
         statuses=PO_STATUSES,
         chosen=chosen,
         locations=inventory.stock_locations(),
@@ -218,8 +212,8 @@ def _orders_page(form, errors, status=200):
 @idempotent
 def _create_order():
     form, errors = request.form, {}
-    found = db.session.get(Supplier, form.get("supplier_id", type=int) or 0)
-    destination = db.session.get(Location, form.get("destination_id", type=int) or 0)
+    found = queries.supplier(form.get("supplier_id", type=int))
+    destination = inventory_queries.location(form.get("destination_id", type=int))
     if found is None:
         errors["supplier_id"] = _("Choose a supplier.")
     if destination is None:
@@ -248,13 +242,12 @@ def _order_page(found: PurchaseOrder, errors: dict, status=200):
     actions = [a for a, (sources, _target, _roles) in services.TRANSITIONS.items() if found.status in sources]
     if services.is_suggestion(found):
         actions = []  # changed and approved on the reorder screen
-    receipts = db.session.scalars(select(Receipt).where(Receipt.order_id == found.id).order_by(Receipt.id)).all()
     return render_template(
         "suppliers/order.html",
         order=found,
         errors=errors,
         actions=actions,
-        receipts=receipts,
+        receipts=queries.receipts_of(found),
         weight=services.weight_kg(found),
         idempotency_key=new_key(),
     ), status
