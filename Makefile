@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+TEST_WORKERS ?= auto  # `make test TEST_WORKERS=0`: the tests in one process (one per CPU otherwise, at most 4)
 DEMO ?= 1  # `make run DEMO=0`: an empty cooperative; the first screen makes its administrator
 
 .PHONY: run test lint format bench translations clean
@@ -35,7 +36,7 @@ run: $(VENV)/.runtime translations
 	$(FLASK) run --host $(HOST) --port $(PORT) --no-debugger --no-reload
 
 test: $(VENV)/.dev translations
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist loadfile
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

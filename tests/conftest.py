@@ -22,6 +22,51 @@ from app.db import db
 from app.factory import create_app
 
 CI = os.environ.get("CI", "").lower() == "true"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... when `pytest -n N` runs the tests in N processes
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _admin_url(url: str) -> str:
+    return _with_database(url, "postgres").replace("postgresql+psycopg://", "postgresql://")
+
+
+def _own_servers_per_worker() -> None:
+    """Under pytest-xdist every worker has a database and a Redis database of its own: TEST_DATABASE_URL's name
+    with the worker's suffix (made fresh now, dropped at the end) and REDIS_URL's database number less the
+    worker's number. Written back into the environment, so the processes the tests start use them too (and a
+    process that imports this module again, a spawned one, finds it done)."""
+    if not WORKER or os.environ.get("LUMBUNG_TEST_SERVERS_OF") == WORKER:
+        return
+    os.environ["LUMBUNG_TEST_SERVERS_OF"] = WORKER
+    number = int(WORKER.removeprefix("gw"))
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        name = f"{urlsplit(url).path.lstrip('/')}_{WORKER}"
+        with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        os.environ["TEST_DATABASE_URL"] = _with_database(url, name)
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        parts = urlsplit(redis_url)
+        base = int(parts.path.lstrip("/") or 0)
+        if base - number < 0:
+            raise pytest.UsageError(f"REDIS_URL's database {base} leaves none for worker {WORKER}: use fewer workers")
+        os.environ["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{base - number}"))
+
+
+_own_servers_per_worker()
+
+
+def pytest_sessionfinish(session):
+    if WORKER and os.environ.get("LUMBUNG_TEST_SERVERS_OF") == WORKER and os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+        url = os.environ["TEST_DATABASE_URL"]
+        with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path.lstrip("/")}" WITH (FORCE)')
 
 
 def _postgres_base_url() -> str | None:
@@ -81,11 +126,6 @@ def _hide(url: str) -> str:
     return re.sub(r"//[^@]*@", "//…@", url)
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """The database for this run: TEST_DATABASE_URL as given (CI makes it fresh), a throwaway database
@@ -105,8 +145,7 @@ def database_url(tmp_path_factory):
 
 
 def _admin_connection():
-    url = _with_database(PG_BASE_URL, "postgres").replace("postgresql+psycopg://", "postgresql://")
-    return psycopg.connect(url, autocommit=True)
+    return psycopg.connect(_admin_url(PG_BASE_URL), autocommit=True)
 
 
 @pytest.fixture(scope="session")
