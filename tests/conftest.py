@@ -63,7 +63,11 @@ _own_servers_per_worker()
 
 
 def pytest_sessionfinish(session):
-    if WORKER and os.environ.get("LUMBUNG_TEST_SERVERS_OF") == WORKER and os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+    if (
+        WORKER
+        and os.environ.get("LUMBUNG_TEST_SERVERS_OF") == WORKER
+        and os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+    ):
         url = os.environ["TEST_DATABASE_URL"]
         with psycopg.connect(_admin_url(url), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path.lstrip("/")}" WITH (FORCE)')
