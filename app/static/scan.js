@@ -83,9 +83,14 @@
     }
   });
 
+  // On load the field may already have the focus (autofocus) and a scanner may already be typing into it: its
+  // text is selected (for the next scan to replace) only while it is still what the server sent, never what was
+  // typed since, or the next key would replace the first characters of the code.
   function focusScan() {
     const input = document.querySelector("input.scan[autofocus], input.scan");
-    if (input) { input.focus(); input.select(); }
+    if (!input) return;
+    if (document.activeElement !== input) input.focus();
+    if (input.value === input.defaultValue) input.select();
   }
   document.addEventListener("DOMContentLoaded", focusScan);
   // The phone's menu: one button opens and closes it.

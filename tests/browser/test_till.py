@@ -361,3 +361,21 @@ def test_closing_a_till_shows_expected_counted_and_the_difference_per_method(pag
     expect(count_row(page, "cash")).to_have_text([tr("Cash"), "Rp168.000", "Rp163.000", "-Rp5.000", short])
     expect(count_row(page, "qris")).to_have_text([tr("QRIS"), "Rp15.700", "Rp15.700", "Rp0", tr("matches")])
     screenshot(page, "till-close-report")
+
+
+def test_a_scan_typed_while_the_page_is_still_loading_keeps_its_first_characters(page):
+    """A wedge scanner types as soon as the field has the focus (autofocus), which can be before the page's
+    scripts have run; the code arrives whole (before, the load selected what was typed and the rest replaced it:
+    `KKMP-000001` reached the till as `000001`)."""
+    login(page, "cashier")
+    open_till(page)
+    held = []
+    page.route("**/static/scan.js*", lambda route: held.append(route))  # the scripts wait for the scanner
+    page.goto("/shop/till", wait_until="commit")
+    expect(page.locator("#scan")).to_be_focused()
+    page.keyboard.type("KKMP-", delay=5)
+    held[0].continue_()
+    page.wait_for_load_state("domcontentloaded")
+    page.keyboard.type("000001", delay=5)
+    page.keyboard.press("Enter")
+    expect(page.locator("#member-name")).to_have_text("Siti Aminah")
