@@ -539,7 +539,7 @@ def setup(app, clients: int) -> dict:
             "cap": {"rule_id": rule.id, "item_id": sphp.id},
             "customer": locations["V-PELANGGAN"].id,
             "shop_tree": shop_tree,
-            "zone": app.config["HET_ZONE"],
+            "zone": pricing.zone(locations["TKO"].id),
         }
         db.session.remove()
     return config
