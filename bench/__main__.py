@@ -1,5 +1,5 @@
 """`python -m bench [ledger] [sale] [reorder] [reports] [--seconds S] [--workers N] [--rounds R]
-[--web-workers W]`: run the benchmarks named (all of them by default) and print their figures.
+[--web-workers W] [--instances I]`: run the benchmarks named (all of them by default) and print their figures.
 
 The database is BENCH_DATABASE_URL (PostgreSQL) if set, else a throwaway lumbung_bench_<random> on
 127.0.0.1:5432, made by the migrations and dropped at the end. Exits 0 after printing (a missed target is
@@ -46,6 +46,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=sale.DEFAULT_WEB_WORKERS,
         help=f"gunicorn workers serving the sale benchmark ({sale.DEFAULT_WEB_WORKERS})",
     )
+    parser.add_argument(
+        "--instances",
+        type=_positive(int),
+        default=sale.DEFAULT_INSTANCES,
+        help="sale: also run the service side on 2..I gunicorn instances, the clients round-robin "
+        f"({sale.DEFAULT_INSTANCES}; 1: one instance only)",
+    )
     args = parser.parse_args(argv)
     unknown = [name for name in args.benchmarks if name not in BENCHMARKS]
     if unknown:
@@ -78,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             app = build_app(url)
             try:
                 for name in args.benchmarks or BENCHMARKS:
-                    options = {"web_workers": args.web_workers} if name == "sale" else {}
+                    options = {"web_workers": args.web_workers, "instances": args.instances} if name == "sale" else {}
                     BENCHMARKS[name].run(
                         url, app, seconds=args.seconds, workers=args.workers, rounds=args.rounds, **options
                     )

@@ -59,6 +59,7 @@ WARMUP_SALES = 30
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 30.0
 DEFAULT_WEB_WORKERS = 4  # gunicorn sync workers on this 2-core machine (see docs/performance.md)
+DEFAULT_INSTANCES = 2  # gunicorn instances for the "service x2" side (issue 15: many web processes)
 WEB_APP_NAME = "lumbung-bench-web"  # application_name of the web workers' PostgreSQL connections
 SQL_APP_NAME = "lumbung-bench-sql"  # and of the raw-SQL sides' connections
 ZONE = ZoneInfo("Asia/Makassar")  # the app's BABEL_DEFAULT_TIMEZONE: caps count by the local date
@@ -73,7 +74,8 @@ class ServiceRunner:
 
     def __init__(self, index: int, config: dict) -> None:
         self.client = config["clients"][index]
-        self.conn = http.client.HTTPConnection("127.0.0.1", config["port"], timeout=30)
+        ports = config.get("ports") or [config["port"]]  # several gunicorn instances: the clients round-robin
+        self.conn = http.client.HTTPConnection("127.0.0.1", ports[index % len(ports)], timeout=30)
         self.body = json.dumps(
             {
                 "till": self.client["till"],
@@ -600,12 +602,14 @@ class WebServer(AppProcess):
             return []
 
 
-def _probes(web: WebServer, url: str):
-    """CPU readers for the service side: the gunicorn workers, and their PostgreSQL backends."""
+def _probes(web: WebServer | list[WebServer], url: str):
+    """CPU readers for the service side: the gunicorn workers (of one instance or several), and their PostgreSQL
+    backends."""
     conn = psycopg.connect(libpq_url(url), autocommit=True)
+    webs = web if isinstance(web, list) else [web]
 
     def workers() -> dict[int, float]:
-        return {pid: process_cpu_seconds(pid) or 0.0 for pid in web.worker_pids()}
+        return {pid: process_cpu_seconds(pid) or 0.0 for one in webs for pid in one.worker_pids()}
 
     def backends() -> dict[int, float]:
         rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [WEB_APP_NAME])
@@ -678,7 +682,7 @@ def print_table(results: list[SideResult]) -> None:
     print("-" * len(header))
     for r in results:
         per = 1000 / r.batches if r.batches else float("nan")
-        if r.name == "service":
+        if r.name.startswith("service"):
             client = r.client_cpu_s * per
             app = r.probe_cpu_s.get("web")
             server = r.probe_cpu_s.get("web PG")
@@ -737,7 +741,7 @@ def check(app, config: dict, results: list[SideResult]) -> bool:
             f"check: {n} sales at the bench's tills: {lines} lines, {moves} moves, {payments} payments, {records} "
             f"subsidy records {'(3, 3, 1, 1 each)' if shape else '(expected 3, 3, 1, 1 each!)'}"
         )
-        for side, committed in ((s, sum(r.committed for r in results if r.name == s)) for s in counted):
+        for side, committed in ((s, sum(r.committed for r in results if r.name.split()[0] == s)) for s in counted):
             match = counted[side] == committed
             ok = ok and match
             print(
@@ -748,10 +752,20 @@ def check(app, config: dict, results: list[SideResult]) -> bool:
     return ok
 
 
-def run(url: str, app, seconds: float, workers: int, rounds: int = 1, web_workers: int = DEFAULT_WEB_WORKERS) -> None:
+def run(
+    url: str,
+    app,
+    seconds: float,
+    workers: int,
+    rounds: int = 1,
+    web_workers: int = DEFAULT_WEB_WORKERS,
+    instances: int = DEFAULT_INSTANCES,
+) -> None:
+    """instances > 1: that many gunicorns (each with web_workers workers); the service side runs on the first,
+    then again as "service xN" on the first N (2..instances), the clients round-robin over them."""
     print(
         f"\n== Sale: a {len(LINES)}-line member sale over HTTP ({workers} clients, gunicorn {web_workers} sync "
-        f"workers, {seconds:g} s per side) =="
+        f"workers{f' x {instances} instances' if instances > 1 else ''}, {seconds:g} s per side) =="
     )
     load_before = os.getloadavg()[0]
     config = {"url": url, **setup(app, workers)}
@@ -759,28 +773,34 @@ def run(url: str, app, seconds: float, workers: int, rounds: int = 1, web_worker
     print(f"setup: demo + {workers} tills, cashiers, tokens and members; {OPENING:,} of each item on its shelf")
     print(f"sale: {sold}; cash; member prices; 1 cap usage, 1 subsidy record; warm-up {WARMUP_SALES} per client")
 
-    web = WebServer(url, web_workers)
+    webs: list[WebServer] = []
     results: list[SideResult] = []
     watched: list[str] = []  # what each side's PostgreSQL backends were doing, on average
     probe_conn = None
     try:
-        started = web.start()
-        print(f"gunicorn: {web_workers} sync workers on 127.0.0.1:{web.port}, up in {started:.1f} s")
-        config["port"] = web.port
-        probes, probe_conn = _probes(web, url)
-        order = ("baseline", "sql-mirror", "service")
+        for _ in range(instances):  # one after the other, so that each picks its own free port
+            webs.append(WebServer(url, web_workers))
+            started = webs[-1].start()
+            print(f"gunicorn: {web_workers} sync workers on 127.0.0.1:{webs[-1].port}, up in {started:.1f} s")
+        config["port"] = webs[0].port
+        probes, probe_conn = _probes(webs, url)  # every instance's workers (an idle one's cost next to nothing)
+        order = ("baseline", "sql-mirror", "service", *(f"service x{n}" for n in range(2, instances + 1)))
         print("order: " + (", ".join(order) if rounds == 1 else f"{', '.join(order)} interleaved x{rounds}, best"))
         runners = {"baseline": SqlRunner, "sql-mirror": MirrorRunner, "service": ServiceRunner}
         for _ in range(rounds):
             for side in order:
-                watch = BackendWatch(url, WEB_APP_NAME if side == "service" else SQL_APP_NAME)
-                side_probes = {**(probes if side == "service" else {}), "watch": watch}
-                results.append(run_side(side, runners[side], config, workers, seconds, side_probes))
+                kind = side.split()[0]
+                watch = BackendWatch(url, WEB_APP_NAME if kind == "service" else SQL_APP_NAME)
+                side_probes = {**(probes if kind == "service" else {}), "watch": watch}
+                n = int(side.split("x")[-1]) if side.startswith("service x") else 1
+                side_config = {**config, "ports": [web.port for web in webs[:n]]}
+                results.append(run_side(side, runners[kind], side_config, workers, seconds, side_probes))
                 watched.append(watch.summary())
     finally:
         if probe_conn is not None:
             probe_conn.close()
-        web.stop()
+        for web in webs:
+            web.stop()
 
     print()
     print(f"load average (1 min) of the machine: {load_before:.1f} before the setup, {os.getloadavg()[0]:.1f} now")
@@ -811,6 +831,13 @@ def run(url: str, app, seconds: float, workers: int, rounds: int = 1, web_worker
             f"for reading: service/sql-mirror = {service.rate / mirror.rate:.2f} (the same statements without the "
             f"stack); sql-mirror/baseline = {mirror.rate / baseline.rate:.2f} (the service's extra reads)"
         )
+    for n in range(2, instances + 1):
+        one, many = best["service"], best[f"service x{n}"]
+        print(
+            f"instances: 1 gunicorn {one.rate:.1f} sales/s, {n} gunicorns ({n * web_workers} workers, the clients "
+            f"round-robin) {many.rate:.1f} sales/s: ratio {many.rate / one.rate if one.rate else 0.0:.2f} (it stops "
+            "growing when the cores are busy, or the backends wait for the shared rows' locks: see above)"
+        )
     cost = {side: _cpu_per_sale(r) for side, r in best.items()}
     if all(cost.values()):
         print(
@@ -826,7 +853,7 @@ def _cpu_per_sale(r: SideResult) -> float | None:
     """CPU ms per sale of every process a side runs on: load generator, app or SQL client, PostgreSQL backends."""
     if not r.batches:
         return None
-    if r.name == "service":
+    if r.name.startswith("service"):
         if "web" not in r.probe_cpu_s or "web PG" not in r.probe_cpu_s:
             return None
         seconds = r.client_cpu_s + r.probe_cpu_s["web"] + r.probe_cpu_s["web PG"]
