@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from app import audit, settings
 from app.db import db, utcnow
@@ -232,16 +232,25 @@ def bearer_user() -> User | None:
     user = None
     if uses_bearer_token():
         digest = _sha256(request.headers["Authorization"][7:].strip())
-        token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
-        if (
-            token is not None
-            and token.revoked_at is None
-            and (token.expires_at is None or token.expires_at > utcnow())
-            and token.user.is_active
-        ):
-            user = token.user
+        user = db.session.scalar(_bearer_statement(), {"digest": digest, "now": utcnow()})
     g.bearer_user = user
     return user
+
+
+@cache
+def _bearer_statement():
+    """The active user of a token that is neither revoked nor expired; built once per process (every API request
+    asks). Not locked: a token revoked or a user disabled while a request runs stops at the next request."""
+    return (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == bindparam("digest"),
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > bindparam("now", type_=ApiToken.expires_at.type)),
+            User.is_active,
+        )
+    )
 
 
 def uses_bearer_token() -> bool:

@@ -14,7 +14,7 @@ from functools import cache, wraps
 from flask import Response, make_response, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import bindparam, func, insert, literal, select, true
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
@@ -71,21 +71,31 @@ keys_t = IdempotencyKey.__table__
 
 
 @cache
-def _stored_statement():
-    """The stored answer of a key, built once per process (every mutating request asks)."""
-    return select(
+def _claim_statement(dialect: str):
+    """Claim the key for this transaction and read its stored answer, in one statement, built once per process
+    (every mutating request asks). PostgreSQL: an advisory lock on the key (not waited for: a second request with
+    it while the first works gets 409) beside the look-up. The look-up's snapshot is taken as the statement
+    starts, so a first request that commits between that instant and the lock is not seen: the second then
+    fails on the key's (or its sale's) unique index, gets 409, and its retry replays the answer. SQLite, with no
+    advisory lock, has only the look-up and that unique index."""
+    stored = select(
         keys_t.c.fingerprint, keys_t.c.status_code, keys_t.c.content_type, keys_t.c.location, keys_t.c.response_body
     ).where(keys_t.c.user_id == bindparam("user_id"), keys_t.c.key == bindparam("key"))
+    if dialect != "postgresql":
+        return select(literal(True).label("claimed"), *stored.subquery().c)
+    found = stored.subquery()
+    claimed = func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("lock"), 0)).label("claimed")
+    return select(claimed, *found.c).select_from(select(literal(1)).subquery()).outerjoin(found, true())
 
 
-def _claim(user_id: int, key: str) -> None:
-    """Hold the key for this transaction; a second request with it while we work gets 409."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        got = db.session.scalar(
-            text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"idem:{user_id}:{key}"}
-        )
-        if not got:
-            raise KeyInFlight(_("This request is still being processed; try again in a moment."))
+def _claim(user_id: int, key: str):
+    """Hold the key for this transaction and return its stored answer (None if none): a second request with it
+    while we work gets 409."""
+    statement = _claim_statement(db.session.get_bind().dialect.name)
+    row = db.session.execute(statement, {"user_id": user_id, "key": key, "lock": f"idem:{user_id}:{key}"}).first()
+    if row is not None and not row.claimed:
+        raise KeyInFlight(_("This request is still being processed; try again in a moment."))
+    return row if row is not None and row.fingerprint is not None else None
 
 
 def idempotent(view: Callable) -> Callable:
@@ -100,8 +110,7 @@ def idempotent(view: Callable) -> Callable:
                 fields={HEADER: [_("Required, at most %(n)d characters.", n=MAX_KEY_LENGTH)]},
             )
         fingerprint = _fingerprint()
-        _claim(current_user.id, key)
-        stored = db.session.execute(_stored_statement(), {"user_id": current_user.id, "key": key}).first()
+        stored = _claim(current_user.id, key)
         if stored is not None:
             if stored.fingerprint != fingerprint:
                 raise KeyReused(_("This Idempotency-Key was already used for a different request."))

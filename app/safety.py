@@ -60,7 +60,20 @@ class JSONProvider(DefaultJSONProvider):
 
 
 class Parser(FlaskParser):
-    """webargs' Flask parser reading JSON bodies as `loads` does; a body it refuses is a 400 problem."""
+    """webargs' Flask parser reading JSON bodies as `loads` does; a body it refuses is a 400 problem. A schema
+    class is made into a schema once per process, not per request (with its nested schemas, a third of the
+    cost of reading a sale's body)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[type, Any] = {}
+
+    def _get_schema(self, argmap, req):
+        if isinstance(argmap, type):
+            if argmap not in self._schemas:
+                self._schemas[argmap] = super()._get_schema(argmap, req)
+            return self._schemas[argmap]
+        return super()._get_schema(argmap, req)
 
     def _raw_load_json(self, req):
         if not is_json_request(req):

@@ -243,8 +243,11 @@ def _sql(conn) -> _Statements:
     return _statements[name]
 
 
-def post_moves(moves: list[Move], user_id: int | None = None) -> list[int]:
-    """Post a batch of moves in the current transaction; return the new move ids in input order."""
+def post_moves(moves: list[Move], user_id: int | None = None, held: "Held | None" = None) -> list[int]:
+    """Post a batch of moves in the current transaction; return the new move ids in input order.
+
+    `held`: the rows a `pick_under` locked, with their facts; when they cover the batch (its items, places and
+    balance rows), neither the facts nor the locks are read again (a sale: 1 statement instead of 3)."""
     if not moves:
         return []
     for m in moves:
@@ -259,19 +262,14 @@ def post_moves(moves: list[Move], user_id: int | None = None) -> list[int]:
     sql = _sql(conn)
     location_ids = list({m.from_location_id for m in moves} | {m.to_location_id for m in moves})
     item_ids = sorted({m.item_id for m in moves})
-    locations, items, existing = {}, {}, set()
-    for source, row_id, kind_or_unit, name, cost, empty_item_id in conn.execute(
-        sql.facts, {"locations": location_ids, "items": item_ids}
-    ):
-        if source == "location":
-            locations[row_id] = LocationFacts(kind_or_unit, name)
-        elif source == "item":
-            items[row_id] = ItemFacts(kind_or_unit, name, Decimal(cost), empty_item_id)
-        else:  # a balance row: item id, location id, lot id
-            existing.add((row_id, int(kind_or_unit), None if cost is None else int(cost)))
-    if len(locations) != len(location_ids):
+    if held is not None and held.locations.keys() >= set(location_ids) and held.items.keys() >= set(item_ids):
+        locations, items, existing = held.locations, held.items, set(held.rows)
+    else:
+        held = None
+        locations, items, existing = _facts(conn, sql, location_ids, item_ids)
+    if not locations.keys() >= set(location_ids):
         raise ValidationFailed(_("Unknown location."), fields={"location": [_("Not found.")]})
-    if len(items) != len(item_ids):
+    if not items.keys() >= set(item_ids):
         raise ValidationFailed(_("Unknown item."), fields={"item_id": [_("Not found.")]})
     tracked = {lid for lid, facts in locations.items() if facts.kind not in UNTRACKED_KINDS}
     # Stock coming in from outside at a cost (a receipt, a return) moves the average cost.
@@ -307,9 +305,12 @@ def post_moves(moves: list[Move], user_id: int | None = None) -> list[int]:
         }
         - set(keys)
     )
-    if missing:
-        _create_balances(conn, missing)
-    balances = _lock_balances(conn, sql, keys)
+    if held is not None and not missing:
+        balances = {k: held.rows[k] for k in keys if k in held.rows}
+    else:
+        if missing:
+            _create_balances(conn, missing)
+        balances = _lock_balances(conn, sql, keys)
     for key in keys:  # every check before any stock is written: a refused batch moves nothing
         available = balances[key][1] if key in balances else Decimal(0)
         if available + deltas[key] < 0:
@@ -345,6 +346,21 @@ def post_moves(moves: list[Move], user_id: int | None = None) -> list[int]:
         stock_changed.send(None, changed=touched)
     _expire_cached(list(new_costs), {balances[k][0] for k in keys})
     return ids
+
+
+def _facts(conn, sql: _Statements, location_ids: list[int], item_ids: list[int]) -> tuple[dict, dict, set]:
+    """The locations' kinds and names, the items' facts and which balance rows exist, in one statement."""
+    locations, items, existing = {}, {}, set()
+    for source, row_id, kind_or_unit, name, cost, empty_item_id in conn.execute(
+        sql.facts, {"locations": location_ids, "items": item_ids}
+    ):
+        if source == "location":
+            locations[row_id] = LocationFacts(kind_or_unit, name)
+        elif source == "item":
+            items[row_id] = ItemFacts(kind_or_unit, name, Decimal(cost), empty_item_id)
+        else:  # a balance row: item id, location id, lot id
+            existing.add((row_id, int(kind_or_unit), None if cost is None else int(cost)))
+    return locations, items, existing
 
 
 def _lock_balances(conn, sql: _Statements, keys: list[tuple]) -> dict[tuple, tuple[int, Decimal]]:
@@ -548,8 +564,9 @@ def _pick(
 @cache
 def _stock_under_statement(lock: bool):
     """Balance rows of some items at a location and every location below it (a shop and its shelves), in the
-    ledger's lock order (item, location, lot); quarantine and in-transit stock is not for sale. With `lock`, the
-    rows are locked (FOR UPDATE) in that order, as `post_moves` locks them. Built once per process."""
+    ledger's lock order (item, location, lot), with what `post_moves` needs to know of their items and places;
+    quarantine and in-transit stock is not for sale. With `lock`, the balance rows are locked (FOR UPDATE) in that
+    order, as `post_moves` locks them. Built once per process."""
     tree = select(Location.id).where(Location.id == bindparam("location_id")).cte("tree", recursive=True)
     tree = tree.union_all(
         select(Location.id).where(
@@ -557,7 +574,22 @@ def _stock_under_statement(lock: bool):
         )
     )
     statement = (
-        select(balance_t.c.item_id, balance_t.c.location_id, balance_t.c.lot_id, balance_t.c.quantity, Lot.expiry_date)
+        select(
+            balance_t.c.item_id,
+            balance_t.c.location_id,
+            balance_t.c.lot_id,
+            balance_t.c.quantity,
+            Lot.expiry_date,
+            balance_t.c.id,
+            location_t.c.kind,
+            location_t.c.name,
+            item_t.c.base_unit,
+            item_t.c.name_id,
+            item_t.c.average_cost,
+            item_t.c.empty_item_id,
+        )
+        .join(location_t, location_t.c.id == balance_t.c.location_id)
+        .join(item_t, item_t.c.id == balance_t.c.item_id)
         .outerjoin(Lot, Lot.id == balance_t.c.lot_id)
         .where(
             balance_t.c.item_id.in_(bindparam("items", expanding=True)), balance_t.c.location_id.in_(select(tree.c.id))
@@ -575,9 +607,38 @@ class _Held(NamedTuple):
     expiry_date: object
 
 
-def _stock_under(location_id: int, item_ids: list[int], lock: bool = False) -> list[_Held]:
+@dataclass
+class Held:
+    """Balance rows a transaction has locked (FOR UPDATE, in the ledger's order) with the facts `post_moves` would
+    otherwise read again: {(item, location, lot): (balance id, quantity)}, the items' and the places' facts."""
+
+    rows: dict[tuple, tuple[int, Decimal]]
+    items: dict[int, "ItemFacts"]
+    locations: dict[int, "LocationFacts"]
+
+    def add_place(self, location_id: int, kind: str, name: str = "") -> None:
+        """A place the moves also reach whose kind the caller knows (the customer, a supplier: no balance)."""
+        self.locations[location_id] = LocationFacts(kind, name)
+
+
+@dataclass
+class Pick:
+    """What `pick_under` chose, {item id: [(location id, lot id, quantity)]}, and the rows it locked."""
+
+    splits: dict[int, list[tuple[int, int | None, Decimal]]]
+    held: Held
+
+
+def _stock_under(location_id: int, item_ids: list[int], lock: bool = False, held: Held | None = None) -> list[_Held]:
     rows = db.session.execute(_stock_under_statement(lock), {"location_id": location_id, "items": item_ids})
-    return [_Held(r[0], r[1], r[2], Decimal(r[3]), r[4]) for r in rows]
+    found = []
+    for item_id, loc, lot, quantity, expiry, balance_id, kind, place, unit, name, cost, empty_item_id in rows:
+        found.append(_Held(item_id, loc, lot, Decimal(quantity), expiry))
+        if held is not None:
+            held.rows[(item_id, loc, lot)] = (balance_id, Decimal(quantity))
+            held.locations[loc] = LocationFacts(kind, place)
+            held.items[item_id] = ItemFacts(unit, name, Decimal(cost), empty_item_id)
+    return found
 
 
 def _fefo(row: _Held) -> tuple:
@@ -605,26 +666,28 @@ def pick_under(
     quantities: dict[int, Decimal],
     exchanged: dict[int, int] | None = None,
     usable_on: date | None = None,
-) -> dict[int, list[tuple[int, int | None, Decimal]]]:
+) -> Pick:
     """Split each item's quantity over a place and the places under it (a shop's shelves, a warehouse's bins) and
     their lots, first-expiring first (FEFO), then by place, with the rows locked; with `usable_on`, lots expired
-    before that day are never picked. Return {item id: [(location id, lot id, quantity)]}.
+    before that day are never picked. Return the splits, {item id: [(location id, lot id, quantity)]}, and the
+    rows held (pass them to `post_moves`, which then neither reads their facts nor locks them again).
 
-    The pick is made under the locks `post_moves` takes next (same rows, same order), so two tills selling the
+    The pick is made under the locks `post_moves` would take (same rows, same order), so two tills selling the
     last units of an item kept on two shelves never refuse each other while the shop as a whole has them.
     `exchanged` maps an item to another item whose rows are locked too, in the same order (a full cylinder's
     empty, which comes in where the full one leaves), so the batch that follows takes no row lock out of order
     (`post_moves` makes the empty's row wherever a full one arrives, so the row is there before any till sells
     from it)."""
     items = sorted(set(quantities) | set((exchanged or {}).values()))
-    held = _stock_under(location_id, items, lock=True)
+    held = Held({}, {}, {})
     rows: dict[int, list[_Held]] = defaultdict(list)
-    for row in sorted(held, key=_fefo):
+    for row in sorted(_stock_under(location_id, items, lock=True, held=held), key=_fefo):
         if row.item_id in quantities:
             rows[row.item_id].append(row)
-    return {
+    splits = {
         item_id: _pick(item_id, location_id, rows[item_id], wanted, usable_on) for item_id, wanted in quantities.items()
     }
+    return Pick(splits, held)
 
 
 def verify() -> list[dict]:

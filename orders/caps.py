@@ -114,9 +114,11 @@ def _rules_statement():
     )
 
 
-def rules_for(item_ids: list[int], buyer: Buyer, day: date) -> list[CapRule]:
-    rules = db.session.scalars(_rules_statement(), {"items": item_ids, "day": day}).all()
-    return [r for r in rules if r.buyer_category in (None, buyer.category)]
+def rules_for(item_ids: list[int], buyer: Buyer, day: date, rules: list[CapRule] | None = None) -> list[CapRule]:
+    """The caps on these items that bind this buyer; `rules`: the caps in force already read with the cart."""
+    if rules is None:
+        rules = db.session.scalars(_rules_statement(), {"items": item_ids, "day": day}).all()
+    return [r for r in rules if r.item_id in item_ids and r.buyer_category in (None, buyer.category)]
 
 
 def _period_key(period: str, day: date) -> str:
@@ -151,12 +153,12 @@ def _key_or_refuse(rule: CapRule, buyer: Buyer) -> str | None:
     return key
 
 
-def take(quantities: dict[int, Decimal], buyer: Buyer, day: date) -> list[Taken]:
+def take(quantities: dict[int, Decimal], buyer: Buyer, day: date, rules: list[CapRule] | None = None) -> list[Taken]:
     """Count a sale's quantities (item id -> base units) against every cap that applies, or refuse the sale with
     one sentence the cashier can read out. One statement per cap: an upsert whose update only happens while the
     new total stays within the cap (PostgreSQL re-checks it on the latest row version under the row lock)."""
     taken = []
-    for rule in rules_for(list(quantities), buyer, day):
+    for rule in rules_for(list(quantities), buyer, day, rules):
         quantity = quantities[rule.item_id]
         if rule.period == "transaction":
             if quantity > rule.max_quantity:
@@ -210,10 +212,12 @@ def _raise_usage_statement(dialect: str):
     ).returning(usage_t.c.id)
 
 
-def preview(quantities: dict[int, Decimal], buyer: Buyer, day: date) -> list[CapStatus]:
+def preview(
+    quantities: dict[int, Decimal], buyer: Buyer, day: date, rules: list[CapRule] | None = None
+) -> list[CapStatus]:
     """What `take` would find, without taking anything: the till warns while the cart is being filled."""
     statuses = []
-    for rule in rules_for(list(quantities), buyer, day):
+    for rule in rules_for(list(quantities), buyer, day, rules):
         used = Decimal(0)
         if rule.period != "transaction":
             key = buyer.key(rule.scope)

@@ -9,7 +9,7 @@ from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Date, bindparam, func, select
+from sqlalchemy import Date, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from app import clock, settings
@@ -21,10 +21,10 @@ from inventory import ledger
 from inventory.models import BASE_UNITS, Item, Location, Packaging
 from inventory.services import UnknownCode, resolve_scan
 from members.models import Member
-from members.nik import kk_problems, nik_problems
-from members.services import find_member
+from members.nik import kk_problems, nik_problems, only_digits
+from members.services import clean_code, find_member
 from orders import caps, pricing
-from orders.models import BUYER_CATEGORIES, Ceiling, Price, Sale, Till, TillSession
+from orders.models import BUYER_CATEGORIES, CapRule, Ceiling, Price, Sale, Till, TillSession
 
 
 class SaleRefused(DomainError):
@@ -93,6 +93,7 @@ class Priced:
     lines: list[PricedLine]
     customer_location_id: int | None
     problems: list[str] = field(default_factory=list)  # anything that would refuse the sale, in one sentence each
+    cap_rules: list[CapRule] = field(default_factory=list)  # the caps in force on the cart's items
 
     @property
     def total(self) -> int:
@@ -115,20 +116,26 @@ class Priced:
 
 @cache
 def _packagings_statement():
-    """Every packaging asked for with its item, price, ceiling and the cylinder its empty is sold in, and the
-    customer location: built once per process (building it costs more than running it, as in the ledger)."""
+    """What a sale reads before it writes, in one statement built once per process (building it costs more than
+    running it, as in the ledger): every packaging asked for with its item, member and general price, ceiling and
+    the cylinder its empty is sold in; the customer location; the member on the card (by number, or a typed NIK;
+    on every row); the caps on the items (one row per cap). No lock: a price, ceiling, cap rule or member
+    suspension changed while the sale is written applies from the next sale (docs/architecture.md)."""
     shell = aliased(Packaging)
     day = bindparam("day", type_=Date)
     # The shop's own HET zone, else the cooperative's.
     own_zone = select(Location.het_zone).where(Location.id == bindparam("location_id")).scalar_subquery()
     _zone = func.coalesce(own_zone, bindparam("zone"))
-    price = (
-        select(Price.amount)
-        .where(Price.packaging_id == Packaging.id, Price.price_list == bindparam("price_list"), Price.valid_from <= day)
-        .order_by(Price.valid_from.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+
+    def price(price_list: str):
+        return (
+            select(Price.amount)
+            .where(Price.packaging_id == Packaging.id, Price.price_list == price_list, Price.valid_from <= day)
+            .order_by(Price.valid_from.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
     ceiling = (
         select(Ceiling.amount_per_unit)
         .where(Ceiling.item_id == Item.id, Ceiling.zone == _zone, Ceiling.valid_from <= day)
@@ -144,22 +151,54 @@ def _packagings_statement():
         .scalar_subquery()
     )
     customer = select(Location.id).where(Location.kind == "customer").order_by(Location.id).limit(1).scalar_subquery()
+    member = or_(Member.member_number == bindparam("member_number"), Member.nik == bindparam("member_nik"))
+    rules = and_(CapRule.item_id == Item.id, CapRule.is_active, CapRule.valid_from <= day)
     return (
-        select(Packaging, price, ceiling, shell_id, customer)
+        select(Packaging, price("member"), price("general"), ceiling, shell_id, customer, Member, CapRule)
         .join(Packaging.item)
+        .outerjoin(Member, member)
+        .outerjoin(CapRule, rules)
         .options(contains_eager(Packaging.item))
         .where(Packaging.id.in_(bindparam("ids", expanding=True)))
+        .order_by(Packaging.id, CapRule.id)
     )
 
 
-def _load_packagings(
-    ids: list[int], price_list: str, day: date, location_id: int
-) -> tuple[dict[int, tuple], int | None]:
-    """The cart's packagings in one statement (see `_packagings_statement`); also the customer location."""
-    values = {"ids": ids, "price_list": price_list, "day": day, "zone": settings.get("het_zone")}
-    rows = db.session.execute(_packagings_statement(), {**values, "location_id": location_id}).all()
-    found = {row[0].id: tuple(row) for row in rows}
-    return found, (rows[0][4] if rows else None)
+@dataclass
+class _Facts:
+    packagings: dict[int, tuple]  # id -> (packaging, member price, general price, ceiling, shell id)
+    customer_location_id: int | None
+    member: Member | None
+    cap_rules: list[CapRule]
+
+
+def _load_facts(ids: list[int], code: str | None, day: date, location_id: int) -> _Facts:
+    """The cart's packagings, the member on its card and the caps on its items (see `_packagings_statement`)."""
+    cleaned = clean_code(code or "")
+    digits = only_digits(cleaned)
+    values = {
+        "ids": ids,
+        "day": day,
+        "zone": settings.get("het_zone"),
+        "location_id": location_id,
+        "member_number": cleaned.upper() if cleaned else None,
+        "member_nik": digits if len(digits) == 16 and digits.isdigit() else None,
+    }
+    facts = _Facts({}, None, None, [])
+    members = []
+    for packaging, member_price, general_price, ceiling, shell_id, customer, member, rule in db.session.execute(
+        _packagings_statement(), values
+    ):
+        facts.packagings[packaging.id] = (packaging, member_price, general_price, ceiling, shell_id)
+        facts.customer_location_id = customer
+        if member is not None and member not in members:
+            members.append(member)
+        if rule is not None and rule not in facts.cap_rules:
+            facts.cap_rules.append(rule)
+    # the card's number before a NIK typed at the till (a number is never 16 digits)
+    members.sort(key=lambda m: m.member_number != values["member_number"])
+    facts.member = members[0] if members else None
+    return facts
 
 
 def _line_problem(packaging: Packaging, quantity: Decimal, price: int | None, ceiling: int | None, day: date):
@@ -186,21 +225,22 @@ def _line_problem(packaging: Packaging, quantity: Decimal, price: int | None, ce
 def price_cart(cart: Cart, day: date, location_id: int) -> Priced:
     """Price every line for the member or the general list under the HET zone of the shop (the till's
     location), and find what would stop the sale."""
-    member = None
-    if cart.member:
-        member = find_member(cart.member)
+    if not cart.lines:
+        if cart.member:
+            find_member(cart.member)  # an unknown card is said first
+        raise ValidationFailed(_("The cart is empty: scan the goods first."), fields={"lines": [_("Required.")]})
+    facts = _load_facts(sorted({ln.packaging_id for ln in cart.lines}), cart.member, day, location_id)
+    member = facts.member
+    if cart.member and member is None:
+        find_member(cart.member)  # says which card or NIK is unknown
     price_list = "member" if member is not None and member.can_buy_as_member else "general"
     buyer, buyer_name = _buyer(member, cart.buyer)
-    if not cart.lines:
-        raise ValidationFailed(_("The cart is empty: scan the goods first."), fields={"lines": [_("Required.")]})
-    found, customer_location_id = _load_packagings(
-        sorted({ln.packaging_id for ln in cart.lines}), price_list, day, location_id
-    )
     lines: list[PricedLine] = []
     for entry in cart.lines:
-        if entry.packaging_id not in found:
+        if entry.packaging_id not in facts.packagings:
             raise NotFound(_("This product is not known (packaging %(id)s).", id=entry.packaging_id))
-        packaging, price, ceiling, shell_id, _customer = found[entry.packaging_id]
+        packaging, member_price, general_price, ceiling, shell_id = facts.packagings[entry.packaging_id]
+        price = member_price if price_list == "member" else general_price
         line = PricedLine(len(lines) + 1, "goods", packaging, entry.quantity, price)
         line.problem = _line_problem(packaging, entry.quantity, price, ceiling, day)
         lines.append(line)
@@ -224,7 +264,7 @@ def price_cart(cart: Cart, day: date, location_id: int) -> Priced:
                 _cylinder_line(len(lines) + 1, shell_id, entry.quantity - empties, price_list, day, line, location_id)
             )
     problems = [ln.problem for ln in lines if ln.problem]
-    return Priced(price_list, member, buyer, buyer_name, lines, customer_location_id, problems)
+    return Priced(price_list, member, buyer, buyer_name, lines, facts.customer_location_id, problems, facts.cap_rules)
 
 
 def _cylinder_line(
@@ -306,7 +346,7 @@ def quote(cart: Cart, user: User) -> Quote:
     if nik:
         priced.problems.append(nik)
     wanted = priced.base_quantities()
-    statuses = caps.preview(wanted, priced.buyer, day) if wanted else []
+    statuses = caps.preview(wanted, priced.buyer, day, priced.cap_rules) if wanted else []
     priced.problems += [caps.cap_message(s) for s in statuses if not s.fits]
     available = ledger.available_under(till.location_id, sorted(wanted), usable_on=day) if wanted else {}
     short = [item_id for item_id, quantity in wanted.items() if available[item_id] < quantity]

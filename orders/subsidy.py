@@ -37,19 +37,34 @@ MAX_DAYS = 366
 def record(sale: Sale, item: Item, quantity: Decimal, unit_price: int, factor: Decimal, sale_return=None):
     """The subsidy record of one sale line (negative quantity for a return): who, which category, how much, at
     what price per base unit."""
+    buyer = {
+        "sale_date": sale.sale_date,
+        "buyer_nik": sale.buyer_nik,
+        "buyer_kk": sale.buyer_kk,
+        "buyer_category": sale.buyer_category,
+        "buyer_name": sale.buyer_name,
+        "price_list": sale.price_list,
+    }
     return SubsidyRecord(
         sale=sale,
         return_id=sale_return.id if sale_return is not None else None,
-        item=item,
-        sale_date=sale.sale_date,
-        nik=sale.buyer_nik,
-        kk_number=sale.buyer_kk,
-        category=sale.buyer_category,
-        buyer_name=sale.buyer_name,
-        is_member=sale.price_list == "member",
-        quantity=quantity,
-        unit_price=int((unit_price / factor).quantize(Decimal(1), ROUND_HALF_UP)),
+        **row(buyer, item.id, quantity, unit_price, factor),
     )
+
+
+def row(sale: dict, item_id: int, quantity: Decimal, unit_price: int, factor: Decimal) -> dict:
+    """A subsidy record's columns for a line of a sale (given as its row's columns)."""
+    return {
+        "item_id": item_id,
+        "sale_date": sale["sale_date"],
+        "nik": sale["buyer_nik"],
+        "kk_number": sale["buyer_kk"],
+        "category": sale["buyer_category"],
+        "buyer_name": sale["buyer_name"],
+        "is_member": sale["price_list"] == "member",
+        "quantity": quantity,
+        "unit_price": int((unit_price / factor).quantize(Decimal(1), ROUND_HALF_UP)),
+    }
 
 
 def subsidised_items() -> list[Item]:

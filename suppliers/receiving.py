@@ -462,7 +462,7 @@ def _empties_back(receipt: Receipt, destination_id: int, supplier_id: int) -> li
     picks = pick_under(destination_id, wanted, fulls)
     return [
         Move(item_id, location_id, supplier_id, quantity, "supplier_return", receipt.reference)
-        for item_id, taken in picks.items()
+        for item_id, taken in picks.splits.items()
         for location_id, _lot, quantity in taken
     ]
 

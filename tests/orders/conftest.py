@@ -10,6 +10,7 @@ from members.models import Member
 from orders import checkout, tills
 from orders.cart import Cart, CartLine
 from orders.checkout import PaymentIn
+from orders.models import Sale
 
 SPHP, SUGAR, LPG3, RICE_KG, LPG3_EMPTY = "8991000000300", "8991000000508", "8991000000119", "BRSMED-KG", "8991000000102"
 
@@ -41,9 +42,10 @@ def shop(demo, make_user):
 
     def sell(*lines, member=None, buyer=None, pay=None, user=None, till="K1"):
         payments = [PaymentIn("cash", tendered=1_000_000)] if pay is None else pay
-        return checkout.post_sale(
+        posted = checkout.post_sale(
             cart(*lines, member=member, buyer=buyer, till=till), payments, next(s.keys), user or s.cashier
         )
+        return db.session.get(Sale, posted.id)  # the stored sale, as a later request reads it
 
     def on_hand(sku: str, location: str) -> Decimal:
         return db.session.scalar(

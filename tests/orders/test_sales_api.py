@@ -18,7 +18,7 @@ from orders import receipts
 from orders.models import CapUsage, Sale, SubsidyRecord, TillCount
 from tests.conftest import ApiClient, truncate_all
 
-from .conftest import LPG3, SPHP, SUGAR
+from .conftest import LPG3, RICE_KG, SPHP, SUGAR
 
 SITI = "KKMP-000001"
 PROBLEM_JSON = "application/problem+json"
@@ -52,6 +52,49 @@ def member_sale(shop) -> dict:
 
 
 # --- selling and the Idempotency-Key ------------------------------------------------------------------------
+
+
+def test_the_benchmarks_three_line_member_sale_takes_10_statements(shop, till):
+    """The sale `python -m bench sale` posts (a capped, subsidised SPHP pack, a MinyaKita pouch, 2.5 kg of loose
+    rice; a member; cash) over HTTP with a bearer token: exactly these 10 statements, then COMMIT (was 17)."""
+    from sqlalchemy import event
+
+    shop.sell((SPHP, 1, None), member="KKMP-000002")  # the cap usage row and the shop's rows exist, as in a shop
+    minyakita = next(p for p in shop.items["MKITA1"].packagings if p.name == "Pouch 1 L")
+    body = {
+        "till": "K1",
+        "member": SITI,
+        "lines": [line(shop, SPHP), {"packaging_id": minyakita.id, "quantity": "1"}, line(shop, RICE_KG, "2.5")],
+        "payments": cash(200000),
+    }
+    db.session.commit()
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split())[:60])
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = till.post("/api/sales", json=body)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 201, response.get_json()
+    kinds = [
+        "SELECT user_account.id",  # the user of the bearer token (not revoked, not expired, active)
+        "SELECT pg_try_advisory_xact_lock",  # the Idempotency-Key claimed, its stored answer looked up
+        "UPDATE till SET receipt_seq",  # the receipt number, on a till this cashier has open
+        "SELECT setting.key",  # the cooperative's settings (HET zone, receipt header)
+        "SELECT item.id",  # packagings with prices and ceilings, the member on the card, the caps on the items
+        "INSERT INTO cap_usage",  # the SPHP cap's conditional upsert
+        "WITH RECURSIVE tree",  # first-expiring-first pick over the shop's shelves, rows locked
+        "WITH s AS (INSERT INTO sale",  # the sale, its 3 lines, payment, subsidy record
+        "WITH changed AS (UPDATE stock_balance",  # balances, moves, outbox (the ledger's one write)
+        "INSERT INTO idempotency_key",  # the stored answer
+    ]
+    statements = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE"))]  # the tests' COMMIT
+    assert len(statements) == 10, "\n".join(statements)
+    assert [s for s, kind in zip(statements, kinds, strict=True) if not s.startswith(kind)] == []
 
 
 def test_a_sale_answers_201_with_its_receipt_in_32_columns(shop, till):
