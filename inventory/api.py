@@ -121,7 +121,7 @@ class Scan(MethodView):
     @stock_blp.response(200, schemas.ScanResultSchema)
     def get(self, args):
         """Resolve what a scanner sent: an item (with packaging, lot, expiry, quantity) or a location."""
-        return services.resolve_scan(args["code"])
+        return services.look_up_scan(args["code"])
 
 
 @stock_blp.route("/on-hand")

@@ -1,12 +1,14 @@
 """Inventory rules: items, packagings and barcodes, locations and lots, scanning, stock on hand and the card."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from app import audit, settings
 from app.clock import today as clock_today
@@ -218,13 +220,41 @@ def get_or_create_lot(item: Item, code: str, expiry: date | None) -> Lot:
 # --- scanning --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ItemRef:
+    """An item as a scan answers it: plain values read from its row."""
+
+    id: int
+    sku: str
+    name_id: str
+    name_en: str
+    base_unit: str
+    is_lot_tracked: bool
+    is_expiry_tracked: bool
+
+
+@dataclass(frozen=True)
+class PackagingRef:
+    id: int
+    name: str
+    factor: Decimal
+
+
+@dataclass(frozen=True)
+class LocationRef:
+    id: int
+    code: str
+    name: str
+    kind: str
+
+
 @dataclass
 class ScanResult:
     kind: str  # "item" or "location"
     code: str
-    item: Item | None = None
-    packaging: Packaging | None = None
-    location: Location | None = None
+    item: Item | ItemRef | None = None  # plain refs from look_up_scan, ORM objects from resolve_scan
+    packaging: Packaging | PackagingRef | None = None
+    location: Location | LocationRef | None = None
     lot_code: str | None = None
     expiry: date | None = None
     quantity: Decimal | None = None  # in the item's base unit
@@ -235,33 +265,68 @@ class UnknownCode(NotFound):
     code = "unknown_code"
 
 
-def resolve_scan(raw: str) -> ScanResult:
-    """Turn whatever a wedge scanner or camera sent into an item (or a location), or say it is unknown."""
+@cache
+def _scan_statements():
+    """The packaging (with its item) behind a barcode, and the location with a code, in plain columns of the tables
+    (no ORM objects, no ORM compilation: a scan is a request of its own): built once per process."""
+    code = bindparam("code")
+    barcode, packaging, item, location = (m.__table__ for m in (Barcode, Packaging, Item, Location))
+    by_barcode = (
+        select(  # PackagingRef's fields, then ItemRef's
+            packaging.c.id,
+            packaging.c.name,
+            packaging.c.factor,
+            item.c.id,
+            item.c.sku,
+            item.c.name_id,
+            item.c.name_en,
+            item.c.base_unit,
+            item.c.is_lot_tracked,
+            item.c.is_expiry_tracked,
+        )
+        .select_from(barcode.join(packaging, packaging.c.id == barcode.c.packaging_id))
+        .join(item, item.c.id == packaging.c.item_id)
+        .where(barcode.c.code == code)
+    )
+    by_code = select(location.c.id, location.c.code, location.c.name, location.c.kind).where(location.c.code == code)
+    return by_barcode, by_code
+
+
+def _packaging_by_barcode(code: str) -> tuple[ItemRef, PackagingRef] | None:
+    row = db.session.execute(_scan_statements()[0], {"code": code}).first()
+    if row is None:
+        return None
+    return ItemRef(*row[3:]), PackagingRef(*row[:3])
+
+
+def look_up_scan(raw: str) -> ScanResult:
+    """Turn whatever a wedge scanner or camera sent into an item (or a location), or say it is unknown; the answer
+    holds plain values (ItemRef, PackagingRef, LocationRef), for the look-ups that only show it."""
     scan = barcodes.decode_scan(raw)
     if not scan.code:
         raise UnknownCode(_("Nothing was scanned."))
     plain = scan.code
     lookup = barcodes.normalize_gtin(plain) if plain.isdigit() and len(plain) in (12, 14) else plain
     # A plain code that merely looks like GS1 is still a plain barcode: exact matches come first.
-    barcode = db.session.scalar(select(Barcode).where(Barcode.code == lookup))
-    if barcode is not None:
-        packaging = barcode.packaging
-        return ScanResult("item", plain, packaging.item, packaging, quantity=packaging.factor)
-    location = db.session.scalar(select(Location).where(Location.code == plain))
+    found = _packaging_by_barcode(lookup)
+    if found is not None:
+        item, packaging = found
+        return ScanResult("item", plain, item, packaging, quantity=packaging.factor)
+    location = db.session.execute(_scan_statements()[1], {"code": plain}).first()
     if location is not None:
-        return ScanResult("location", plain, location=location)
+        return ScanResult("location", plain, location=LocationRef(*location))
     gs1 = scan.gs1
     if gs1 is not None and gs1.gtin:
-        barcode = db.session.scalar(select(Barcode).where(Barcode.code == gs1.gtin))
-        if barcode is not None:
-            packaging = barcode.packaging
+        found = _packaging_by_barcode(gs1.gtin)
+        if found is not None:
+            item, packaging = found
             quantity = packaging.factor
-            if gs1.net_weight_kg is not None and packaging.item.base_unit == "kg":
+            if gs1.net_weight_kg is not None and item.base_unit == "kg":
                 quantity = gs1.net_weight_kg
             return ScanResult(
                 "item",
                 plain,
-                packaging.item,
+                item,
                 packaging,
                 lot_code=gs1.lot,
                 expiry=gs1.expiry,
@@ -282,6 +347,16 @@ def resolve_scan(raw: str) -> ScanResult:
             _("Code %(code)s has a wrong check digit: scan it again.", code=plain), code="wrong_check_digit"
         )
     raise UnknownCode(_("Unknown code %(code)s.", code=plain))
+
+
+def resolve_scan(raw: str) -> ScanResult:
+    """look_up_scan's answer with the ORM objects behind it (Item, Packaging, Location), for the screens and
+    services that go on to use them."""
+    found = look_up_scan(raw)
+    if found.location is not None:
+        return replace(found, location=db.session.get(Location, found.location.id))
+    packaging = db.session.get(Packaging, found.packaging.id, options=[joinedload(Packaging.item)])
+    return replace(found, item=packaging.item, packaging=packaging)
 
 
 # --- stock on hand and the stock card --------------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select, text
+from sqlalchemy import Select, bindparam, or_, select, text
 
 from app import audit
 from app.clock import today
@@ -225,17 +227,57 @@ def clean_code(raw: str) -> str:
     return _AIM_PREFIX_RE.sub("", code, count=1)
 
 
+def _member_keys(code: str) -> list[tuple[str, str]]:
+    """What a scanned card or a typed code is looked for by, in order: the member number, then a 16-digit NIK."""
+    cleaned = clean_code(code)
+    keys = [("member_number", cleaned.upper())] if cleaned else []
+    if cleaned and only_digits(cleaned).isdigit() and len(only_digits(cleaned)) == 16:
+        keys.append(("nik", only_digits(cleaned)))
+    return keys
+
+
+def _no_member(code: str) -> NotFound:
+    return NotFound(_("No member has the number or NIK %(code)s.", code=clean_code(code) or "-"))
+
+
 def find_member(code: str) -> Member:
     """The member on a scanned card (member number) or with a typed NIK, for the till's lookup."""
-    cleaned = clean_code(code)
-    member = None
-    if cleaned:
-        member = db.session.scalar(select(Member).where(Member.member_number == cleaned.upper()))
-        if member is None and only_digits(cleaned).isdigit() and len(only_digits(cleaned)) == 16:
-            member = db.session.scalar(select(Member).where(Member.nik == only_digits(cleaned)))
-    if member is None:
-        raise NotFound(_("No member has the number or NIK %(code)s.", code=cleaned or "-"))
-    return member
+    for column, value in _member_keys(code):
+        member = db.session.scalar(select(Member).where(getattr(Member, column) == value))
+        if member is not None:
+            return member
+    raise _no_member(code)
+
+
+@dataclass(frozen=True)
+class MemberBrief:
+    """A member as the till's scan shows them: plain values read from the row."""
+
+    id: int
+    member_number: str
+    full_name: str
+    category: str
+    status: str
+
+    can_buy_as_member = Member.can_buy_as_member  # the member's own rule, on these values
+
+
+@cache
+def _brief_statements() -> dict[str, Select]:
+    """find_member's look-ups in plain columns of the table (no ORM objects, no ORM compilation): built once per
+    process."""
+    member = Member.__table__
+    columns = (member.c.id, member.c.member_number, member.c.full_name, member.c.category, member.c.status)
+    return {key: select(*columns).where(member.c[key] == bindparam("value")) for key in ("member_number", "nik")}
+
+
+def find_member_brief(code: str) -> MemberBrief:
+    """find_member's answer as plain values, for a look-up that only shows it (the till's scan)."""
+    for column, value in _member_keys(code):
+        row = db.session.execute(_brief_statements()[column], {"value": value}).first()
+        if row is not None:
+            return MemberBrief(*row)
+    raise _no_member(code)
 
 
 def search_members(q: str | None = None, status: str | None = None, category: str | None = None) -> Select:

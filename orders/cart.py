@@ -19,10 +19,10 @@ from app.formatting import format_qty
 from app.models import User
 from inventory import ledger
 from inventory.models import BASE_UNITS, Item, Location, Packaging
-from inventory.services import UnknownCode, resolve_scan
+from inventory.services import UnknownCode, look_up_scan
 from members.models import Member
 from members.nik import kk_problems, nik_problems, only_digits
-from members.services import clean_code, find_member
+from members.services import MemberBrief, clean_code, find_member, find_member_brief
 from orders import caps, pricing
 from orders.models import BUYER_CATEGORIES, CapRule, Ceiling, Price, Sale, Till, TillSession
 
@@ -394,7 +394,7 @@ class Identified:
     """What a code scanned at the till is: a member card, a product, or a receipt (for a return)."""
 
     kind: str
-    member: Member | None = None
+    member: MemberBrief | None = None
     packaging_id: int | None = None
     name: str | None = None
     packaging: str | None = None
@@ -405,36 +405,43 @@ class Identified:
     sale_id: int | None = None
 
 
+@cache
+def _receipt_statement():
+    """The sale with a receipt number, its id and number only: built once per process."""
+    sale = Sale.__table__  # plain columns: no ORM compilation
+    return select(sale.c.id, sale.c.receipt_number).where(sale.c.receipt_number == bindparam("number"))
+
+
 def identify(code: str) -> Identified:
     """Member cards first (their own prefix), then products (plain or GS1, with a weight from a scale label),
     then receipts; a typed 16-digit NIK finds the member too."""
     cleaned = (code or "").strip()
     prefix = current_app.config["MEMBER_NUMBER_PREFIX"]
     if cleaned.upper().startswith(prefix):
-        return Identified("member", member=find_member(cleaned))
+        return Identified("member", member=find_member_brief(cleaned))
     misread = None
     try:
-        scan = resolve_scan(cleaned)
+        scan = look_up_scan(cleaned)  # plain values: nothing here changes them
     except UnknownCode as refused:
         scan, misread = None, refused if refused.code == "wrong_check_digit" else None
-    if scan is not None and scan.kind == "item" and scan.packaging is not None:
-        packaging = scan.packaging
-        by_weight = packaging.item.base_unit == "kg" and packaging.factor == 1
+    if scan is not None and scan.kind == "item":
+        item, packaging = scan.item, scan.packaging
+        by_weight = item.base_unit == "kg" and packaging.factor == 1
         return Identified(
             "item",
             packaging_id=packaging.id,
-            name=packaging.item.name_id,
+            name=item.name_id,
             packaging=packaging.name,
-            unit=packaging.item.base_unit,
+            unit=item.base_unit,
             by_weight=by_weight,
             quantity=scan.quantity if by_weight and scan.source == "gs1" else None,  # a scale label's weight
         )
-    sale = db.session.scalar(select(Sale).where(Sale.receipt_number == cleaned.upper()))
+    sale = db.session.execute(_receipt_statement(), {"number": cleaned.upper()}).first()
     if sale is not None:
         return Identified("receipt", receipt_number=sale.receipt_number, sale_id=sale.id)
     digits = "".join(ch for ch in cleaned if ch.isdigit())
     if len(digits) == 16 and digits == cleaned:
-        return Identified("member", member=find_member(digits))
+        return Identified("member", member=find_member_brief(digits))
     if misread is not None:  # a misread EAN: said as the look-up screen says it
         raise misread
     raise NotFound(_("Nothing is known by the code %(code)s: scan again or type it.", code=cleaned or "-"))

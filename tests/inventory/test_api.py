@@ -39,6 +39,29 @@ def test_scan_resolves_wedge_input_and_gs1(api, demo):
     assert location["kind"] == "location" and location["location"]["name"] == "Rak toko 1"
 
 
+def test_a_scan_reads_plain_values_and_the_screens_get_the_same_rows_as_objects(demo):
+    """look_up_scan (the scan APIs, the till) answers in plain values; resolve_scan (the screens, counts, receiving)
+    with the ORM objects of the same rows."""
+    from inventory.models import Location, Packaging
+    from inventory.services import ItemRef, LocationRef, PackagingRef, look_up_scan, resolve_scan
+
+    for code in ("8991000000515", "]C1010899100000030017270531\x1d10SPHP-2611A"):  # a carton of sugar; GS1 SPHP
+        plain, objects = look_up_scan(code), resolve_scan(code)
+        assert isinstance(plain.item, ItemRef) and isinstance(plain.packaging, PackagingRef)
+        assert isinstance(objects.packaging, Packaging) and objects.item is objects.packaging.item
+        assert (plain.item.id, plain.item.sku, plain.packaging.id, plain.packaging.name) == (
+            objects.item.id,
+            objects.item.sku,
+            objects.packaging.id,
+            objects.packaging.name,
+        )
+        assert (plain.quantity, plain.lot_code, plain.source) == (objects.quantity, objects.lot_code, objects.source)
+    assert look_up_scan("8991000000515").quantity == D(20)
+    shelf_plain, shelf = look_up_scan("TKO-R1"), resolve_scan("TKO-R1")
+    assert isinstance(shelf_plain.location, LocationRef) and isinstance(shelf.location, Location)
+    assert (shelf_plain.location.id, shelf_plain.location.name) == (shelf.location.id, "Rak toko 1")
+
+
 def test_unknown_and_mistyped_codes_are_problems(api, demo):
     cashier = api("cashier")
     unknown = cashier.get("/api/stock/scan", query_string={"code": "NOPE-1"})

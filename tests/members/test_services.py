@@ -136,6 +136,20 @@ def test_find_member_says_when_there_is_none(session, make_member):
     assert refused.value.message == "No member has the number or NIK KKMP-999999."
 
 
+@pytest.mark.parametrize("scan", ["kkmp-000002", " KKMP-000002\r\n", "6499991203850002"])
+def test_the_tills_scan_finds_the_same_member_in_plain_values(session, make_member, scan):
+    make_member(1)
+    second = make_member(2)
+    brief = services.find_member_brief(scan)
+    assert brief == services.MemberBrief(second.id, "KKMP-000002", second.full_name, second.category, "active")
+    assert brief.can_buy_as_member
+    services.change_status(second, "suspended", "test")
+    assert not services.find_member_brief(scan).can_buy_as_member
+    with force_locale("en"), pytest.raises(NotFound) as refused:
+        services.find_member_brief(" KKMP-999999\n")
+    assert refused.value.message == "No member has the number or NIK KKMP-999999."
+
+
 def test_search_by_name_number_nik_and_kk(session, make_member):
     siti = make_member(1, full_name="Siti Aminah")
     budi = make_member(2, full_name="Budi Santoso", kk_number="6499990101250002", category="farmer")
