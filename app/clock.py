@@ -2,13 +2,19 @@
 server's own time zone. Every business date (an expiry, a quota's month, a price's day) is read from here."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from app import settings
 
 
 def zone() -> ZoneInfo:
-    return ZoneInfo(settings.get("time_zone"))
+    return _zone(settings.get("time_zone"))
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def now() -> datetime:
