@@ -200,7 +200,8 @@ def post_sale(cart: Cart, payments: list[PaymentIn], key: str, user: User) -> Po
     taken = caps.take(wanted, priced.buyer, day, priced.cap_rules)
     exchanged = {line.item.id: line.item.empty_item_id for line in priced.lines if line.empties_in}
     pick = ledger.pick_under(location_id, wanted, exchanged, usable_on=day)  # never an expired lot; rows locked
-    pick.held.add_place(priced.customer_location_id, "customer")
+    if priced.customer_location_id is not None:  # else the ledger says the location is unknown
+        pick.held.add_place(priced.customer_location_id, "customer")
     moves, from_location = _moves(priced, pick.splits, receipt_number)
 
     buyer = priced.buyer
