@@ -23,6 +23,8 @@ do, so their sales queue for those rows' locks from the ledger's lock to COMMIT.
   INSERT per table. Kept as it was, for comparing with the earlier figures; the service now sends 10 (the
   baseline's writes with the sale's rows in one statement, and 4 reads: the token's user, the key's claim and
   stored answer, the settings, the cart's facts; tests/orders/test_sales_api.py names them).
+- service xN: with --instances N (2 by default), the service side again for 2..N gunicorn instances (each with its
+  own port and --web-workers workers), the clients round-robin over them: how the rate grows with web processes.
 
 The demo's SPHP cap (2 packs a day per NIK) would refuse a member's third sale: in the bench database it is
 switched off and replaced by the same rule (per NIK, per day) with a maximum no run reaches, so every sale still
