@@ -1,4 +1,4 @@
-"""`python -m bench [ledger] [sale] [reorder] [reports] [--seconds S] [--workers N] [--rounds R]
+"""`python -m bench [ledger] [sale] [reorder] [reports] [scan] [memory] [--seconds S] [--workers N] [--rounds R]
 [--web-workers W] [--instances I]`: run the benchmarks named (all of them by default) and print their figures.
 
 The database is BENCH_DATABASE_URL (PostgreSQL) if set, else a throwaway lumbung_bench_<random> on
@@ -12,11 +12,19 @@ import platform
 import sys
 import time
 
-from bench import ledger, reorder, reports, sale
+from bench import ledger, memory, reorder, reports, sale, scan
 from bench.common import DatabaseUnavailable, bench_database
 
-# each has run(url, app, seconds, workers, rounds, ...); reorder and reports ignore those three (fixed counts)
-BENCHMARKS = {"ledger": ledger, "sale": sale, "reorder": reorder, "reports": reports}
+# each has run(url, app, seconds, workers, rounds, ...); reorder, reports and memory ignore those (fixed counts)
+BENCHMARKS = {
+    "ledger": ledger,
+    "sale": sale,
+    "reorder": reorder,
+    "reports": reports,
+    "scan": scan,
+    "memory": memory,
+}
+DEFAULT_WORKERS = 8  # the clients, unless a benchmark has its own (scan: its target is set at 4 clients)
 
 
 def _positive(kind):
@@ -31,9 +39,14 @@ def _positive(kind):
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Lumbung benchmarks on PostgreSQL.")
-    parser.add_argument("benchmarks", nargs="*", metavar="name", help="ledger, sale, reorder, reports (all by default)")
+    parser.add_argument("benchmarks", nargs="*", metavar="name", help=", ".join(BENCHMARKS) + " (all by default)")
     parser.add_argument("--seconds", type=_positive(float), default=10.0, help="timed seconds per side (10)")
-    parser.add_argument("--workers", type=_positive(int), default=8, help="concurrent worker processes (8)")
+    parser.add_argument(
+        "--workers",
+        type=_positive(int),
+        default=None,
+        help=f"concurrent worker processes, the clients ({DEFAULT_WORKERS}; scan: {scan.DEFAULT_CLIENTS})",
+    )
     parser.add_argument(
         "--rounds",
         type=_positive(int),
@@ -44,7 +57,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--web-workers",
         type=_positive(int),
         default=sale.DEFAULT_WEB_WORKERS,
-        help=f"gunicorn workers serving the sale benchmark ({sale.DEFAULT_WEB_WORKERS})",
+        help=f"gunicorn workers serving the sale and scan benchmarks ({sale.DEFAULT_WEB_WORKERS})",
     )
     parser.add_argument(
         "--instances",
@@ -85,10 +98,11 @@ def main(argv: list[str] | None = None) -> int:
             app = build_app(url)
             try:
                 for name in args.benchmarks or BENCHMARKS:
-                    options = {"web_workers": args.web_workers, "instances": args.instances} if name == "sale" else {}
-                    BENCHMARKS[name].run(
-                        url, app, seconds=args.seconds, workers=args.workers, rounds=args.rounds, **options
-                    )
+                    options = {"web_workers": args.web_workers} if name in ("sale", "scan") else {}
+                    if name == "sale":
+                        options["instances"] = args.instances
+                    workers = args.workers or (scan.DEFAULT_CLIENTS if name == "scan" else DEFAULT_WORKERS)
+                    BENCHMARKS[name].run(url, app, seconds=args.seconds, workers=workers, rounds=args.rounds, **options)
             finally:
                 from app.db import db
 
