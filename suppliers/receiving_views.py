@@ -137,6 +137,7 @@ def _change_receipt(found):
             if errors:
                 return _receipt_page(found, form, errors, 422)
             receiving.hand_back_empties(found, count)
+            flash(_("%(count)s empty cylinders go back with the agent.", count=format_qty(count)), "success")
         elif action == "approve":
             receiving.approve(found, current_user)
         elif action == "take":

@@ -93,6 +93,8 @@ def test_an_lpg_delivery_with_empties_going_back_and_a_rejected_cylinder(page, t
     scan(page, "#code", LPG_FULL)
     page.fill("#empties", "10")
     page.click("#save-empties")
+    saved = tr("%(count)s empty cylinders go back with the agent.", count="10")
+    expect(page.locator(".flash.success").filter(has_text=saved)).to_be_visible()  # the save's page, not the old one
     expect(page.locator("#empties")).to_have_value("10")
     assert received(page, "LPG3") == "9"
     page.click("#post-receipt")
