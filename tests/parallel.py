@@ -1,4 +1,8 @@
-"""Helpers for tests that run real parallel transactions in several processes (spawned, not forked).
+"""Helpers for tests that run real parallel transactions in several processes.
+
+The processes are forked from a forkserver that has imported the app once (tests/warm.py), not from the test
+process: each starts clean, with no connection or state of the test's, in ~0.2 s instead of the ~1.5 s a spawned
+interpreter takes to import everything again.
 
 The processes start together on a barrier, not at a clock instant: the parent holds a PostgreSQL advisory lock,
 each process asks for it (shared) once it is connected and ready, and the parent lets go only when every one of
@@ -43,12 +47,18 @@ def waiting_at(conn, key: int) -> int:
     ).fetchone()[0]
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["tests.warm"])  # read when the test process first starts its forkserver
+    return context
+
+
 def run_in_processes(target: Callable, args_per_process: list[tuple], database_url: str | None = None) -> list[Any]:
     """Run target(gate, *args) in one process each; they start their race together when every one has called
     gate.wait(); return their results. The database is `database_url`, or each process's first argument."""
     url = database_url or args_per_process[0][0]
     key = random.randint(1, 2**31 - 1)
-    context = multiprocessing.get_context("spawn")
+    context = _context()
     with psycopg.connect(_plain_url(url), autocommit=True) as holder, context.Pool(len(args_per_process)) as pool:
         holder.execute("SELECT pg_advisory_lock(%s, %s)", (GATE_CLASS, key))
         gate = Gate(url, key)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, serve
+from tests.browser.conftest import prepare, screenshot, serve
 from tests.browser.till_helpers import SUGAR, open_till, wedge
 
 pytestmark = pytest.mark.browser
@@ -20,7 +20,8 @@ SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 @pytest.fixture(scope="module")
 def live_server(live_database_url, tmp_path_factory):
     """This module's own server: a new installation, no demo."""
-    yield from serve(live_database_url, tmp_path_factory, demo=False)
+    prepare(live_database_url, demo=False)
+    yield from serve(live_database_url, tmp_path_factory)
 
 
 def _secret(page) -> str:
