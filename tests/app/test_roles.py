@@ -1,5 +1,6 @@
 """The role matrix: every endpoint and screen checks the role on the server."""
 
+import functools
 import re
 
 from app import auth
@@ -106,16 +107,22 @@ HOSTILE_BODIES = [
 ]
 
 
-def _row_counts() -> dict[str, int]:
-    """Every table's row count, in one statement."""
-    from sqlalchemy import func, literal, select, union_all
+@functools.cache
+def _row_count_statement():
+    """Every table's row count in one statement, its text built once (building a 60-way union per call cost
+    the test half its time)."""
+    from sqlalchemy import text
 
     from app.db import db
 
-    counts = union_all(
-        *(select(literal(t.name).label("t"), func.count().label("n")).select_from(t) for t in db.metadata.sorted_tables)
-    )
-    return dict(db.session.execute(counts).all())
+    tables = db.metadata.sorted_tables
+    return text(" UNION ALL ".join(f"SELECT '{t.name}' AS t, count(*) AS n FROM \"{t.name}\"" for t in tables))
+
+
+def _row_counts() -> dict[str, int]:
+    from app.db import db
+
+    return dict(db.session.execute(_row_count_statement()).all())
 
 
 def _changed(before: dict, after: dict) -> dict:
