@@ -215,6 +215,10 @@ class MarginRow:
         return (self.margin * 100 / self.revenue).quantize(Decimal("0.1")) if self.revenue else None
 
 
+def _local_day(moment: datetime) -> date:
+    return moment.astimezone(zone()).date()
+
+
 def margins(first: date, last: date) -> list[MarginRow]:
     """Per month and item: revenue (sales on their dates less refunds on theirs) less the cost of goods sold (the
     moves' cost when they left: a sale's goods out, a return's back in, an empty cylinder taken in exchange)."""
@@ -242,7 +246,17 @@ def margins(first: date, last: date) -> list[MarginRow]:
     for day, item_id, amount in db.session.execute(refunded):
         row(period_start(day, "month"), item_id).revenue -= int(amount or 0)
     signs = {"sale": 1, "return": -1, "exchange": -1}
-    for month in periods(first, last, "month"):
+    # The months between the range's first and last move, not the range asked: "from 0001 to 9999" is a few
+    # statements, not one per month of eight millennia.
+    span_start = datetime.combine(first, time(), zone())
+    span_end = datetime.combine(last + timedelta(days=1), time(), zone())
+    earliest, latest = db.session.execute(
+        select(func.min(StockMove.posted_at), func.max(StockMove.posted_at)).where(
+            StockMove.reason.in_(signs), StockMove.posted_at >= span_start, StockMove.posted_at < span_end
+        )
+    ).one()
+    months = [] if earliest is None else periods(_local_day(earliest), _local_day(latest), "month")
+    for month in months:
         start = datetime.combine(max(month, first), time(), zone())
         end_day = min((month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1), last)
         end = datetime.combine(end_day + timedelta(days=1), time(), zone())
