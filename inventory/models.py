@@ -1,5 +1,6 @@
 """Items and how they are packed and labelled, where they are, and the stock ledger."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -73,6 +74,34 @@ class Item(TimestampMixin, db.Model):
 
     def name(self, locale: str | None) -> str:
         return self.name_en if locale == "en" else self.name_id
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """An item as plain values read from its row, for what only shows it (a scan's answer, a report's 10,000
+    rows): no ORM object per row. Read with ITEM_REF_COLUMNS, in this order."""
+
+    id: int
+    sku: str
+    name_id: str
+    name_en: str
+    base_unit: str
+    is_lot_tracked: bool
+    is_expiry_tracked: bool
+
+    def name(self, locale: str | None) -> str:
+        return self.name_en if locale == "en" else self.name_id
+
+
+ITEM_REF_COLUMNS = (
+    Item.id,
+    Item.sku,
+    Item.name_id,
+    Item.name_en,
+    Item.base_unit,
+    Item.is_lot_tracked,
+    Item.is_expiry_tracked,
+)
 
 
 class Packaging(db.Model):

@@ -19,10 +19,12 @@ from inventory import barcodes, ledger
 from inventory.ledger import quantize_qty
 from inventory.models import (
     BASE_UNITS,
+    ITEM_REF_COLUMNS,
     LOCATION_KINDS,
     UNTRACKED_KINDS,
     Barcode,
     Item,
+    ItemRef,
     Location,
     Lot,
     Packaging,
@@ -221,19 +223,6 @@ def get_or_create_lot(item: Item, code: str, expiry: date | None) -> Lot:
 
 
 @dataclass(frozen=True)
-class ItemRef:
-    """An item as a scan answers it: plain values read from its row."""
-
-    id: int
-    sku: str
-    name_id: str
-    name_en: str
-    base_unit: str
-    is_lot_tracked: bool
-    is_expiry_tracked: bool
-
-
-@dataclass(frozen=True)
 class PackagingRef:
     id: int
     name: str
@@ -272,18 +261,7 @@ def _scan_statements():
     code = bindparam("code")
     barcode, packaging, item, location = (m.__table__ for m in (Barcode, Packaging, Item, Location))
     by_barcode = (
-        select(  # PackagingRef's fields, then ItemRef's
-            packaging.c.id,
-            packaging.c.name,
-            packaging.c.factor,
-            item.c.id,
-            item.c.sku,
-            item.c.name_id,
-            item.c.name_en,
-            item.c.base_unit,
-            item.c.is_lot_tracked,
-            item.c.is_expiry_tracked,
-        )
+        select(packaging.c.id, packaging.c.name, packaging.c.factor, *ITEM_REF_COLUMNS)  # PackagingRef, ItemRef
         .select_from(barcode.join(packaging, packaging.c.id == barcode.c.packaging_id))
         .join(item, item.c.id == packaging.c.item_id)
         .where(barcode.c.code == code)

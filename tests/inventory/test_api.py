@@ -42,8 +42,8 @@ def test_scan_resolves_wedge_input_and_gs1(api, demo):
 def test_a_scan_reads_plain_values_and_the_screens_get_the_same_rows_as_objects(demo):
     """look_up_scan (the scan APIs, the till) answers in plain values; resolve_scan (the screens, counts, receiving)
     with the ORM objects of the same rows."""
-    from inventory.models import Location, Packaging
-    from inventory.services import ItemRef, LocationRef, PackagingRef, look_up_scan, resolve_scan
+    from inventory.models import ItemRef, Location, Packaging
+    from inventory.services import LocationRef, PackagingRef, look_up_scan, resolve_scan
 
     for code in ("8991000000515", "]C1010899100000030017270531\x1d10SPHP-2611A"):  # a carton of sugar; GS1 SPHP
         plain, objects = look_up_scan(code), resolve_scan(code)
