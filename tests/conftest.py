@@ -109,6 +109,30 @@ def _missing(marker: str) -> str | None:
     return None
 
 
+# The slowest files (--durations of a full run, 10 to 60 s each), run first: pytest-xdist hands a worker the next
+# file when it finishes one, so a long file taken last would leave the other worker idle until it ends.
+SLOWEST_FIRST = (
+    "tests/app/test_schemathesis.py",
+    "tests/browser/test_screens.py",
+    "tests/browser/test_till.py",
+    "tests/suppliers/test_job_faults.py",
+    "tests/suppliers/test_reorder_jobs.py",
+    "tests/browser/test_receiving.py",
+    "tests/browser/test_first_day.py",
+    "tests/app/test_roles.py",
+    "tests/browser/test_counts.py",
+    "tests/app/test_production_install.py",
+    "tests/orders/test_sales_race.py",
+    "tests/orders/test_shop_races.py",
+    "tests/browser/test_lpg_month.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {path: n for n, path in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: the rest keep their order
+
+
 def pytest_runtest_setup(item):
     for marker in ("postgres", "concurrency", "redis", "browser"):
         if item.get_closest_marker(marker):
