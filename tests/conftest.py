@@ -80,7 +80,9 @@ def _postgres_base_url() -> str | None:
 
 PG_BASE_URL = _postgres_base_url()
 REDIS_URL = os.environ.get("REDIS_URL")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Debian's chromium-headless-shell (the headless build Playwright itself uses) costs less than half the CPU of the
+# full browser in headless mode for the same tests (docs/performance.md, "The test suite"); the full one also works.
+CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _missing(marker: str) -> str | None:
@@ -101,7 +103,7 @@ def _missing(marker: str) -> str | None:
             return f"Redis at {REDIS_URL} does not answer: {exc}"
     if marker == "browser":
         if not CHROMIUM:
-            return "no Chromium: apt-get install chromium"
+            return "no Chromium: apt-get install chromium-headless-shell"
         try:
             import playwright.sync_api  # noqa: F401
         except ImportError:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_BASE_URL, _admin_connection, _with_database
+from tests.conftest import CHROMIUM, PG_BASE_URL, _admin_connection, _with_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = ROOT / "docs" / "screenshots"
@@ -174,7 +174,7 @@ def chromium():
     """Debian's Chromium driven by Playwright (never a downloaded browser)."""
     from playwright.sync_api import sync_playwright
 
-    executable = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+    executable = CHROMIUM or "/usr/bin/chromium-headless-shell"
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)

@@ -549,9 +549,8 @@ def test_the_camera_reads_a_barcode_where_the_browser_has_no_barcode_detector(ch
     """Headless Chromium on Linux has no BarcodeDetector (nor has iPhone Safari or Firefox): the camera button
     loads the vendored ZXing and reads the sugar pack's EAN-13 off a fake camera showing its label. Before, the
     camera button existed only where BarcodeDetector did."""
-    import shutil
-
     from tests.browser.conftest import CHROMIUM_ARGS, TIMEOUT_MS
+    from tests.conftest import CHROMIUM
 
     video = tmp_path / "sugar.y4m"
     _barcode_video(video, SUGAR)
@@ -560,7 +559,7 @@ def test_the_camera_reads_a_barcode_where_the_browser_has_no_barcode_detector(ch
         "--use-fake-ui-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
     ]
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    executable = CHROMIUM or "/usr/bin/chromium-headless-shell"
     browser = chromium.browser_type.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS + camera_args)
     try:
         context = browser.new_context(locale="id-ID", base_url=live_server, viewport=PHONE)
