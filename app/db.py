@@ -87,15 +87,21 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator):
-    """A timezone-aware UTC timestamp; SQLite hands back naive values, so they are read as UTC."""
+    """A timezone-aware UTC timestamp, written as UTC (SQLite stores the wall time without its zone, so a moment in
+    the cooperative's zone would compare 8 hours off); SQLite hands back naive values, so they are read as UTC."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("naive datetime given; use app.db.utcnow()")
-        return value
+        try:
+            return value.astimezone(UTC)  # SQLite keeps the wall time and drops the zone: WITA's midnight is 16:00 UTC
+        except OverflowError:  # within hours of year 1 or 9999 (a report "from 0001-01-01"): the nearest UTC moment
+            return (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:

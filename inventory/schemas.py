@@ -323,10 +323,10 @@ class ValuationRowSchema(Schema):
     unit = fields.Function(lambda row: row.item.base_unit)
     quantity = fields.Decimal(as_string=True)
     unit_cost = fields.Decimal(as_string=True)
-    value = fields.Decimal(as_string=True, metadata={"description": "Rupiah, to the cent"})
+    value = fields.Decimal(places=2, as_string=True, metadata={"description": "Rupiah, to the cent"})
 
 
 class ValuationSchema(Schema):
     day = fields.Date()
     rows = fields.List(fields.Nested(ValuationRowSchema))
-    total = fields.Decimal(as_string=True)
+    total = fields.Decimal(places=2, as_string=True, metadata={"description": "Rupiah, to the cent"})

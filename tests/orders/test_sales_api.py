@@ -54,6 +54,7 @@ def member_sale(shop) -> dict:
 # --- selling and the Idempotency-Key ------------------------------------------------------------------------
 
 
+@pytest.mark.postgres  # PostgreSQL's statements (SQLite, the quick start: tests/orders/test_quick_start_sale.py)
 def test_the_benchmarks_three_line_member_sale_takes_10_statements(shop, till):
     """The sale `python -m bench sale` posts (a capped, subsidised SPHP pack, a MinyaKita pouch, 2.5 kg of loose
     rice; a member; cash) over HTTP with a bearer token: exactly these 10 statements, then COMMIT (was 17)."""
