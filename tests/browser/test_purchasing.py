@@ -59,6 +59,7 @@ def test_a_clerk_cannot_approve(page, tr):
     page.select_option("#item_id", label="LPG 3 kg (isi) · Tabung isi")
     page.fill("#packs", "20")
     page.click("#save-line")
+    expect(page.locator("#lines-table tbody")).to_contain_text("LPG 3 kg (isi)")
     page.click("#action-submit")
     expect(page.locator("#order-status")).to_have_text(tr("waiting for approval"))
     expect(page.locator("#action-approve")).to_have_count(0)

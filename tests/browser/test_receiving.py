@@ -37,6 +37,7 @@ def approved_order(page, supplier: str, lines: list[tuple[str, str]], destinatio
         page.select_option("#item_id", label=label)
         page.fill("#packs", packs)
         page.click("#save-line")
+        expect(page.locator("#lines-table tbody")).to_contain_text(label.split(" · ")[0])  # saved: the next on its page
     page.click("#action-submit")
     page.click("#action-approve")
     number = page.locator("h1").inner_text().split()[0]
