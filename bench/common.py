@@ -7,6 +7,7 @@ error and `close()` ends it. `run_side` starts the workers, lets them all begin 
 gathers their latencies.
 """
 
+import http.client
 import multiprocessing
 import os
 import secrets
@@ -138,6 +139,44 @@ class SideResult:
             return float("nan")
         rank = max(1, -(-len(data) * p // 100))  # ceil(n * p / 100)
         return data[int(rank) - 1]
+
+
+class HttpRunner:
+    """One client of a gunicorn under test: sends `request()` over one kept-alive connection, wants
+    `expected_status`, lets `check(data)` look at the answer, and counts what was answered."""
+
+    expected_status = 200
+
+    def __init__(self, port: int, warmup: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.backend_pid = None  # the web workers' backends are read by the parent (probes)
+        self.committed = 0
+        for _ in range(warmup):
+            self.batch()
+
+    def request(self) -> tuple[str, str, bytes | None, dict]:
+        """(method, path, body, headers) of the next request."""
+        raise NotImplementedError
+
+    def check(self, data: bytes) -> None:
+        """Raise if the answer is not the one wanted (beyond its status)."""
+
+    def batch(self) -> float:
+        method, path, body, headers = self.request()
+        self.conn.request(method, path, body, headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        if response.status != self.expected_status:
+            raise RuntimeError(f"{method} {path} answered {response.status}: {data[:500].decode(errors='replace')}")
+        self.check(data)
+        self.committed += 1
+        return time.perf_counter()
+
+    def recover(self) -> None:
+        self.conn.close()  # reconnects on the next request
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def run_side(

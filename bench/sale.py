@@ -47,7 +47,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from bench.common import AppProcess, SideResult, libpq_url, process_cpu_seconds, run_side
+from bench.common import AppProcess, HttpRunner, SideResult, libpq_url, process_cpu_seconds, run_side
 
 ROOT = Path(__file__).resolve().parent.parent
 LINES = (("SPHP5", "Pak 5 kg", "1"), ("MKITA1", "Pouch 1 L", "1"), ("BRS-MED", "Per kg", "2.5"))
@@ -74,13 +74,14 @@ UNIT_PLACES = {"pack": 0, "piece": 0, "cylinder": 0, "kg": 3}
 # --- the service side: HTTP clients ----------------------------------------------------------------------
 
 
-class ServiceRunner:
+class ServiceRunner(HttpRunner):
     """One till: a keep-alive HTTP connection posting sales with its own cashier's token."""
+
+    expected_status = 201
 
     def __init__(self, index: int, config: dict) -> None:
         self.client = config["clients"][index]
         ports = config.get("ports") or [config["port"]]  # several gunicorn instances: the clients round-robin
-        self.conn = http.client.HTTPConnection("127.0.0.1", ports[index % len(ports)], timeout=30)
         self.body = json.dumps(
             {
                 "till": self.client["till"],
@@ -94,25 +95,10 @@ class ServiceRunner:
             "Content-Type": "application/json",
             "Accept": "application/json",
         }
-        self.backend_pid = None  # the web workers' backends are read by the parent (probes)
-        self.committed = 0
-        for _ in range(WARMUP_SALES):
-            self.batch()
+        super().__init__(ports[index % len(ports)], WARMUP_SALES)
 
-    def batch(self) -> float:
-        self.conn.request("POST", "/api/sales", self.body, {**self.headers, "Idempotency-Key": str(uuid.uuid4())})
-        response = self.conn.getresponse()
-        data = response.read()
-        if response.status != 201:
-            raise RuntimeError(f"POST /api/sales answered {response.status}: {data[:500].decode(errors='replace')}")
-        self.committed += 1
-        return time.perf_counter()
-
-    def recover(self) -> None:
-        self.conn.close()  # reconnects on the next request
-
-    def close(self) -> None:
-        self.conn.close()
+    def request(self) -> tuple[str, str, bytes | None, dict]:
+        return "POST", "/api/sales", self.body, {**self.headers, "Idempotency-Key": str(uuid.uuid4())}
 
 
 # --- the raw-SQL sides -------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ Printed for reading: the same requests through Flask's test client in this proce
 Targets (issue 15): every scan side's rate / hello's rate ≥ 0.5, and its p99 ≤ 5 ms, at 4 clients.
 """
 
-import http.client
 import json
 import os
 import secrets
@@ -25,7 +24,7 @@ import time
 import uuid
 from urllib.parse import quote
 
-from bench.common import SideResult, run_side
+from bench.common import HttpRunner, SideResult, run_side
 from bench.sale import DEFAULT_WEB_WORKERS, WebServer, _probes
 
 DEFAULT_CLIENTS = 4
@@ -42,36 +41,22 @@ PROFILE_ROUNDS = 5
 # --- the clients -------------------------------------------------------------------------------------------
 
 
-class ScanRunner:
+class ScanRunner(HttpRunner):
     """One client: GETs its side's path with its cashier's token (none for hello) and checks the answer's kind."""
 
     def __init__(self, index: int, config: dict) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", config["port"], timeout=30)
         self.path, self.kind = config["path"], config["kind"]
         self.headers = {"Accept": "application/json"}
         if config["with_token"]:
             self.headers["Authorization"] = f"Bearer {config['tokens'][index]}"
-        self.backend_pid = None  # the web workers' backends are read by the parent (probes)
-        self.committed = 0
-        for _ in range(WARMUP_REQUESTS):
-            self.batch()
+        super().__init__(config["port"], WARMUP_REQUESTS)
 
-    def batch(self) -> float:
-        self.conn.request("GET", self.path, headers=self.headers)
-        response = self.conn.getresponse()
-        data = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"GET {self.path} answered {response.status}: {data[:500].decode(errors='replace')}")
+    def request(self) -> tuple[str, str, bytes | None, dict]:
+        return "GET", self.path, None, self.headers
+
+    def check(self, data: bytes) -> None:
         if self.kind is not None and json.loads(data).get("kind") != self.kind:
             raise RuntimeError(f"GET {self.path} answered {data[:500].decode(errors='replace')}")
-        self.committed += 1
-        return time.perf_counter()
-
-    def recover(self) -> None:
-        self.conn.close()  # reconnects on the next request
-
-    def close(self) -> None:
-        self.conn.close()
 
 
 # --- setup -------------------------------------------------------------------------------------------------
